@@ -1,0 +1,16 @@
+/**
+ * Every command the extension contributes. No `vscode` import, so the plain-Node unit test can check this
+ * list against package.json (both directions) and `createCommands` must name each id exactly once.
+ */
+export const COMMAND_IDS = [
+  'rewardStudio.validateFile',
+  'rewardStudio.showStats',
+  'rewardStudio.refreshDatasets',
+] as const;
+
+export type CommandId = (typeof COMMAND_IDS)[number];
+
+/** Views the extension contributes (package.json `contributes.views`). */
+export const VIEW_IDS = ['rewardStudio.datasets'] as const;
+
+export type ViewId = (typeof VIEW_IDS)[number];

@@ -1,0 +1,126 @@
+/**
+ * The command table: every contributed command id mapped to its handler, in one place (as
+ * rust-analyzer's createCommands). `Record<CommandId, …>` makes a missing or unknown id a compile error;
+ * test/unit/extension/commandIds.test.ts checks the ids against package.json.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { CommandId } from './commandIds';
+import type { DatasetsView } from './datasetsView';
+import { isPreferenceFileNode } from './datasetsView';
+import type { ValidationDiagnostics } from './diagnostics';
+import { EXCLUDE_GLOB, PICKABLE_FILES_GLOB, errorMessage, isPreferenceFileName } from './report';
+import type { StatsPanels } from './statsPanel';
+
+export interface CommandContext {
+  diagnostics: ValidationDiagnostics;
+  datasets: DatasetsView;
+  stats: StatsPanels;
+  log: vscode.LogOutputChannel;
+}
+
+export type CommandHandler = (...args: unknown[]) => void | Promise<void>;
+
+export function createCommands(ctx: CommandContext): Record<CommandId, CommandHandler> {
+  return {
+    'rewardStudio.validateFile': async (...args) => {
+      for (const uri of await targetFiles(args, 'Validate Preference File')) {
+        await ctx.diagnostics.validate(uri, 'command');
+      }
+    },
+    'rewardStudio.showStats': async (...args) => {
+      for (const uri of await targetFiles(args, 'Show Preference Data Stats')) ctx.stats.show(uri);
+    },
+    'rewardStudio.refreshDatasets': () => ctx.datasets.refresh(),
+  };
+}
+
+/** Registers the table. A handler that throws gets a notification and a log line, not a silent failure. */
+export function registerCommands(
+  commands: Record<CommandId, CommandHandler>,
+  log: vscode.LogOutputChannel,
+): vscode.Disposable[] {
+  return (Object.keys(commands) as CommandId[]).map((id) =>
+    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        await commands[id](...args);
+      } catch (error) {
+        log.error(`${id}: ${errorMessage(error)}`);
+        void vscode.window.showErrorMessage(`Reward Studio: ${errorMessage(error)}`);
+      }
+    }),
+  );
+}
+
+/**
+ * The files a file command acts on, from how it was invoked:
+ * - explorer context menu: `(clicked, selected[])` — every selected preference file, or the clicked one;
+ * - a Preference Data item: its node;
+ * - the command palette: the active editor's preference file, else one picked from the workspace.
+ */
+async function targetFiles(args: readonly unknown[], title: string): Promise<vscode.Uri[]> {
+  const [first, second] = args;
+  if (first instanceof vscode.Uri) {
+    const selected = Array.isArray(second)
+      ? second.filter((u): u is vscode.Uri => u instanceof vscode.Uri && isPreferenceFileName(u.path))
+      : [];
+    return selected.some((u) => u.toString() === first.toString()) ? selected : [first];
+  }
+  if (isPreferenceFileNode(first)) return [first.uri];
+  const active = activePreferenceFile();
+  if (active) return [active];
+  const picked = await pickPreferenceFile(title);
+  return picked ? [picked] : [];
+}
+
+function activePreferenceFile(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const candidates = [
+    vscode.window.activeTextEditor?.document.uri,
+    // A .jsonl.gz shows in a binary or custom editor, not a text editor.
+    input instanceof vscode.TabInputText || input instanceof vscode.TabInputCustom ? input.uri : undefined,
+  ];
+  return candidates.find((uri) => uri?.scheme === 'file' && isPreferenceFileName(uri.path));
+}
+
+interface FileItem extends vscode.QuickPickItem {
+  uri?: vscode.Uri;
+}
+
+async function pickPreferenceFile(title: string): Promise<vscode.Uri | undefined> {
+  const browse: FileItem = {
+    label: '$(folder-opened) Browse…',
+    description: 'a file anywhere on disk',
+    alwaysShow: true,
+  };
+  const items = findPickableFiles().then((files) => [browse, ...files]);
+  const choice = await vscode.window.showQuickPick(items, {
+    title,
+    placeHolder: 'Pick a preference data file (.jsonl, .jsonl.gz, .json)',
+    matchOnDescription: true,
+  });
+  if (!choice) return undefined;
+  if (choice.uri) return choice.uri;
+  const opened = await vscode.window.showOpenDialog({
+    title,
+    canSelectMany: false,
+    filters: { 'Preference data': ['jsonl', 'gz', 'json'] },
+  });
+  return opened?.[0];
+}
+
+async function findPickableFiles(): Promise<FileItem[]> {
+  const uris = await vscode.workspace.findFiles(PICKABLE_FILES_GLOB, EXCLUDE_GLOB, 5000);
+  const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
+  const items = uris.map((uri) => {
+    const relativePath = vscode.workspace.asRelativePath(uri, multiRoot);
+    const folder = path.posix.dirname(relativePath);
+    return { label: path.basename(uri.fsPath), description: folder === '.' ? '' : folder, uri, relativePath };
+  });
+  // JSONL first (the usual preference data); plain .json (often configs) after.
+  const rank = (p: string): number => (/\.json$/i.test(p) ? 1 : 0);
+  items.sort(
+    (a, b) => rank(a.relativePath) - rank(b.relativePath) || a.relativePath.localeCompare(b.relativePath),
+  );
+  return items.map(({ label, description, uri }) => ({ label, description, uri }));
+}

@@ -1,0 +1,21 @@
+/**
+ * Entry point. Activation is lazy (VS Code infers onCommand/onView from package.json) and light: the
+ * data features load nothing heavy; model code (onnxruntime-node, tokenizers) is never imported here.
+ */
+import * as vscode from 'vscode';
+import { createCommands, registerCommands } from './commands';
+import { DatasetsView } from './datasetsView';
+import { ValidationDiagnostics } from './diagnostics';
+import { StatsPanels } from './statsPanel';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Reward Studio', { log: true });
+  const diagnostics = new ValidationDiagnostics(log);
+  const datasets = new DatasetsView();
+  const stats = new StatsPanels(context.extensionUri, log);
+  context.subscriptions.push(log, diagnostics, datasets, stats);
+  context.subscriptions.push(...registerCommands(createCommands({ diagnostics, datasets, stats, log }), log));
+}
+
+/** Everything is owned by context.subscriptions, which VS Code disposes. */
+export function deactivate(): void {}
