@@ -49,6 +49,10 @@ function num(n: number): string {
   return n.toLocaleString('en-US');
 }
 
+function plural(n: number, word: string): string {
+  return `${num(n)} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
@@ -92,7 +96,7 @@ const validate: Command = {
           const more = r.problemsOmitted ? ` (${num(r.problemsOmitted)} more not shown; --max-problems 0 shows all)` : '';
           const errors = r.problems.filter((p) => p.severity === 'error').length;
           const warnings = r.problems.length - errors;
-          io.err(`${file}: ${r.format} (${r.formatReason}); ${num(r.records)} pairs; ${num(errors)} errors, ${num(warnings)} warnings${more}`);
+          io.err(`${file}: ${r.format} (${r.formatReason}); ${plural(r.records, 'pair')}; ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${more}`);
         }
         if (r.problems.length || r.problemsOmitted) failed = true;
       } catch (e) {

@@ -169,6 +169,13 @@ class ExactParser {
         return this.fail("strings must use double quotes, not single quotes");
       default:
         if (ch === '-' || (ch >= '0' && ch <= '9')) return this.parseNumber();
+        {
+          const word = /^(True|False|None|NaN|Infinity|undefined)\b/.exec(this.text.slice(this.pos, this.pos + 10));
+          if (word) {
+            const fix: Record<string, string> = { True: 'true', False: 'false', None: 'null', NaN: 'null', Infinity: 'a number', undefined: 'null' };
+            return this.fail(`'${word[1]}' is not JSON (Python or JavaScript wrote it?); write ${fix[word[1]]} instead`);
+          }
+        }
         return this.fail(`unexpected ${describeChar(ch)} where a value was expected`);
     }
   }

@@ -26,6 +26,11 @@ export interface RawLine {
   terminated: boolean;
   /** Set (to the line's byte length) when the line exceeds maxLineBytes; `bytes` is then empty. */
   tooLong?: number;
+  /**
+   * 1-based UTF-16 column where `bytes` starts on `line`: 1 for JSONL lines; an element of a JSON array
+   * may start further right (indentation).
+   */
+  column?: number;
 }
 
 export interface LineReadOptions {
@@ -335,9 +340,10 @@ export async function* readJsonArrayElements(file: string, opts?: LineReadOption
     pos = skipJsonValue(body, pos);
     const length = pos - from;
     const line = lines.lineAt(from);
+    const column = body.subarray(body.lastIndexOf(LF, from - 1) + 1, from).toString('utf8').length + 1;
     yield length > max
-      ? { line, offset: start + from, bytes: EMPTY, terminated: true, tooLong: length }
-      : { line, offset: start + from, bytes: body.subarray(from, pos), terminated: true };
+      ? { line, column, offset: start + from, bytes: EMPTY, terminated: true, tooLong: length }
+      : { line, column, offset: start + from, bytes: body.subarray(from, pos), terminated: true };
     pos = skipJsonWs(body, pos);
     if (body[pos] === 0x2c) pos++; // ','; anything else is the closing ']' (the text was checked)
   }

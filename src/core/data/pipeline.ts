@@ -71,7 +71,9 @@ function positionIn(raw: RawLine, text: string, offset: number): { line: number;
     line++;
     lineStart = i + 1;
   }
-  return { line, column: offset - lineStart + 1 };
+  // On the record's first line, count from where the record starts (an indented array element).
+  const startColumn = line === raw.line ? (raw.column ?? 1) : 1;
+  return { line, column: startColumn + offset - lineStart };
 }
 
 function parseLine(file: string, raw: RawLine): ParsedLine {

@@ -55,21 +55,37 @@ function pick<T>(rng: () => number, xs: readonly T[]): T {
 }
 
 function makeQuestion(rng: () => number): { prompt: string; answer: (correct: boolean, example: boolean) => string } {
-  if (rng() < 0.6) {
+  const family = rng();
+  if (family < 0.3) {
     const [country, capital, wrong] = pick(rng, CAPITALS);
+    const asks = [`What is the capital of ${country}?`, `Which city is the capital of ${country}?`, `Name the capital city of ${country}.`];
     return {
-      prompt: `What is the capital of ${country}?`,
+      prompt: pick(rng, asks),
       answer: (correct, example) =>
         `The capital of ${country} is ${correct ? capital : wrong}.` +
         (example ? ` For example, the national government of ${country} sits in ${correct ? capital : wrong}.` : ''),
     };
   }
+  if (family < 0.65) {
+    // Thousands of distinct prompts, so a prompt-grouped eval split has many groups.
+    const a = 10 + Math.floor(rng() * 990);
+    const b = 10 + Math.floor(rng() * 990);
+    const right = a + b;
+    const off = right + (rng() < 0.5 ? -1 : 1) * (1 + Math.floor(rng() * 20));
+    return {
+      prompt: `What is ${a} + ${b}?`,
+      answer: (correct, example) =>
+        `${a} + ${b} = ${correct ? right : off}.` +
+        (example ? ` Adding the hundreds, tens and ones separately gives ${correct ? right : off}.` : ''),
+    };
+  }
   const [what, factor, unit] = pick(rng, UNITS);
-  const n = 2 + Math.floor(rng() * 9);
+  const n = 2 + Math.floor(rng() * 58);
   const right = +(n * factor).toFixed(2);
   const off = +(right * (1.3 + rng())).toFixed(2);
+  const [of, per] = what.split(' in ');
   return {
-    prompt: `How many ${what.split(' in ')[0]} are in ${n} ${what.split(' in ')[1].replace(/^an? /, '')}s?`,
+    prompt: `How many ${of} are in ${n} ${per.replace(/^an? /, '')}s?`,
     answer: (correct, example) =>
       `${n} of them make ${correct ? right : off} ${unit}.` +
       (example ? ` For example, one is ${factor} ${unit}, so ${n} × ${factor} ${unit} = ${correct ? right : off} ${unit}.` : ''),
@@ -108,6 +124,7 @@ export function generateSyntheticPreferences(opts: SyntheticOptions): SyntheticS
   const beta = opts.beta ?? 2;
   const pairs: PreferencePair[] = [];
   let attainable = 0;
+  const seen = new Set<string>();
   while (pairs.length < opts.n) {
     const q = makeQuestion(rng);
     const fa = sampleFeatures(rng);
@@ -115,6 +132,9 @@ export function generateSyntheticPreferences(opts: SyntheticOptions): SyntheticS
     const a = render(q, fa, rng);
     const b = render(q, fb, rng);
     if (a === b) continue;
+    const key = [q.prompt, ...[a, b].sort()].join('\u0000');
+    if (seen.has(key)) continue; // a repeated pair would be a duplicate (or a contradiction)
+    seen.add(key);
     const ra = plantedReward(fa);
     const rb = plantedReward(fb);
     const p = 1 / (1 + Math.exp(-beta * (ra - rb)));

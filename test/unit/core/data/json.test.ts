@@ -106,7 +106,7 @@ void describe('parseJson errors: where and why', () => {
     assert.match(syntaxError('   ').message, /the line is empty/);
     assert.match(syntaxError('{"a": tru}').message, /unknown word 'tru' \(JSON knows true, false and null\)/);
     assert.match(syntaxError('{"a": nul}').message, /unknown word 'nul'/);
-    assert.equal(syntaxError('{"a": True}').message, "unexpected 'T' where a value was expected");
+    assert.equal(syntaxError('{"a": True}').message, "'True' is not JSON (Python or JavaScript wrote it?); write true instead");
     assert.equal(syntaxError('{"a": NaN}').offset, 6);
     assert.equal(syntaxError('{"a": -}').message, 'malformed number');
     assert.equal(syntaxError('{"a": 01}').offset, 7);
@@ -202,4 +202,13 @@ void describe('LosslessNumber', () => {
     assert.deepEqual(Object.keys(v), ['__proto__', 'n']);
     assert.equal(Object.getPrototypeOf(v), Object.prototype);
   });
+});
+
+void test('Python literals get a message that says what to write instead', () => {
+  for (const [text, want] of [['{"a": True}', 'true'], ['{"a": None}', 'null'], ['[NaN]', 'null']] as const) {
+    assert.throws(
+      () => parseJson(text),
+      (e: unknown) => e instanceof JsonSyntaxError && e.message.includes(`write ${want} instead`) && e.offset === text.search(/True|None|NaN/),
+    );
+  }
 });

@@ -130,6 +130,13 @@ test('a JSON array export is read element by element with line numbers', async (
   const f = write('export.json', '[\n  ' + good(1) + ',\n  ' + good(2) + '\n]\n');
   const { pairs } = await readAllPairs(f);
   assert.deepEqual(pairs.map((p) => p.line), [2, 3]);
+  // A field problem inside an indented element points at the field's own column.
+  const bad = '{"prompt": "q", "chosen": 7, "rejected": "r"}';
+  const g = write('export-bad.json', '[\n  ' + good(1) + ',\n    ' + bad + '\n]\n');
+  const v = await validateFile(g);
+  assert.equal(v.problems.length, 1);
+  assert.equal(v.problems[0].line, 3);
+  assert.equal(v.problems[0].column, 5 + bad.indexOf('7'));
 });
 
 test('a file with no readable record fails with a clear error', async () => {
