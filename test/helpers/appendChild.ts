@@ -10,6 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import { AppendWriter } from '../../src/core/data/appendWriter';
+import { mulberry32 } from '../../src/core/data/random';
+export { mulberry32 };
 
 export interface ChildOptions {
   file: string;
@@ -33,17 +35,6 @@ export interface CrashRecord {
   payload: string;
 }
 
-/** mulberry32: small, fast, seedable; good enough to pick sizes and kill times. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hashSeed(...parts: Array<string | number>): number {
   return createHash('sha256').update(parts.join('\u0000')).digest().readUInt32LE(0);

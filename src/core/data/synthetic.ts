@@ -9,19 +9,10 @@
  * scorer stays near chance.
  */
 import type { PreferencePair } from './record';
+import { mulberry32 } from './random';
 
 export const PLANTED_WEIGHTS = { correct: 2.0, polite: 0.8, example: 0.6, rude: -1.5, filler: -0.4 } as const;
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CAPITALS: Array<[string, string, string]> = [
   ['France', 'Paris', 'Lyon'], ['Japan', 'Tokyo', 'Osaka'], ['Canada', 'Ottawa', 'Toronto'],

@@ -14,6 +14,7 @@ import {
   type LineReadOptions,
 } from '../../../../src/core/data/lines';
 import { DataError } from '../../../../src/core/data/problems';
+import { mulberry32 } from '../../../../src/core/data/random';
 
 let dir: string;
 let fileNo = 0;
@@ -78,17 +79,6 @@ function naiveLines(raw: Buffer, max = Infinity): Seen[] {
   return out;
 }
 
-/** mulberry32: a tiny seeded PRNG, so a failing case can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random bytes rich in the characters that matter: LF, CR, blanks, BOM bytes, multi-byte UTF-8. */
 function randomFile(rand: () => number): Buffer {

@@ -11,20 +11,11 @@ import { join } from 'node:path';
 import { JsonSyntaxError, locatePath, parseJson, stringifyJson } from '../../../../src/core/data/json';
 import { decodeLine, isBlank, readLines } from '../../../../src/core/data/lines';
 import { JsonlStore } from '../../../../src/core/data/store';
+import { mulberry32 } from '../../../../src/core/data/random';
 
 const SEED = Number(process.env.MUTATION_SEED ?? 0x2eed5);
 const CASES = Number(process.env.MUTATION_CASES ?? 6000);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID_LINES = [
   '{"prompt": "What is 2+2?", "chosen": "4", "rejected": "5"}',

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { JsonlStore } from '../../../../src/core/data/store';
 import { DataError } from '../../../../src/core/data/problems';
+import { mulberry32 } from '../../../../src/core/data/random';
 
 let dir: string;
 let fileNo = 0;
@@ -97,16 +98,6 @@ async function assertMatches(store: JsonlStore, raw: Buffer, where: string): Pro
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(rand: () => number, pieces: number): Buffer {
   const out: Buffer[] = [];
