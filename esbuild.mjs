@@ -31,6 +31,17 @@ const builds = [
     external: nodeExternal,
   },
   {
+    // The runtime's worker (thread or child process): the only place sessions run. src/core/runtime
+    // looks for it beside the bundle that starts it (dist/runtimeWorker.js).
+    ...common,
+    entryPoints: { runtimeWorker: 'src/core/runtime/runtimeWorker.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternal,
+  },
+  {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',
