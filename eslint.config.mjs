@@ -47,6 +47,21 @@ export default tseslint.config(
       ],
     },
   },
+  // The engine's layers (STYLE.md): onnx ← autodiff, optim ← model. Lower layers never reach up.
+  ...[
+    ['src/core/onnx/**/*.ts', ['../autodiff/**', '../optim/**', '../model/**', '../train/**', '../eval/**', '../runtime/**']],
+    ['src/core/autodiff/**/*.ts', ['../optim/**', '../model/**', '../train/**', '../eval/**', '../runtime/**', '../data/**']],
+    ['src/core/optim/**/*.ts', ['../autodiff/**', '../model/**', '../train/**', '../eval/**', '../runtime/**', '../data/**']],
+    ['src/core/model/**/*.ts', ['../train/**', '../eval/**', '../runtime/**', '../data/**', '../../train/**', '../../eval/**', '../../runtime/**', '../../data/**']],
+  ].map(([files, group]) => ({
+    files: [files],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [noVscode, noOrt], patterns: [{ group, message: 'The engine is layered onnx ← autodiff, optim ← model; see STYLE.md.' }] },
+      ],
+    },
+  })),
   {
     files: ['src/protocol/**/*.ts'],
     rules: {

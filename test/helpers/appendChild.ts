@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AppendWriter } from '../../src/core/data/appendWriter';
-import { mulberry32 } from '../../src/core/data/random';
+import { mulberry32 } from '../../src/core/random';
 export { mulberry32 };
 
 export interface ChildOptions {

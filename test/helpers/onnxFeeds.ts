@@ -1,6 +1,6 @@
 // Feeds for the shared exporter models (../shared/data/onnx): random but valid inputs for whatever
 // signature a session reports, the way MANIFEST.md's verification runs fed them.
-import { mulberry32 } from '../../src/core/data/random';
+import { mulberry32 } from '../../src/core/random';
 import type { Feed } from './ort';
 
 export interface DimSizes {

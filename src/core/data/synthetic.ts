@@ -9,7 +9,7 @@
  * scorer stays near chance.
  */
 import type { PreferencePair } from './record';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../random';
 
 export const PLANTED_WEIGHTS = { correct: 2.0, polite: 0.8, example: 0.6, rude: -1.5, filler: -0.4 } as const;
 

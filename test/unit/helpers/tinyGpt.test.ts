@@ -2,7 +2,7 @@
 // pass is checked here against central finite differences, and its AdamW against a by-hand step.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mulberry32 } from '../../../src/core/data/random';
+import { mulberry32 } from '../../../src/core/random';
 import {
   adamwInit,
   adamwStep,

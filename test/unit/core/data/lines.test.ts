@@ -14,7 +14,7 @@ import {
   type LineReadOptions,
 } from '../../../../src/core/data/lines';
 import { DataError } from '../../../../src/core/data/problems';
-import { mulberry32 } from '../../../../src/core/data/random';
+import { mulberry32 } from '../../../../src/core/random';
 
 let dir: string;
 let fileNo = 0;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { JsonSyntaxError, locatePath, parseJson, stringifyJson } from '../../../../src/core/data/json';
 import { decodeLine, isBlank, readLines } from '../../../../src/core/data/lines';
 import { JsonlStore } from '../../../../src/core/data/store';
-import { mulberry32 } from '../../../../src/core/data/random';
+import { mulberry32 } from '../../../../src/core/random';
 
 const SEED = Number(process.env.MUTATION_SEED ?? 0x2eed5);
 const CASES = Number(process.env.MUTATION_CASES ?? 6000);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { JsonlStore } from '../../../../src/core/data/store';
 import { DataError } from '../../../../src/core/data/problems';
-import { mulberry32 } from '../../../../src/core/data/random';
+import { mulberry32 } from '../../../../src/core/random';
 
 let dir: string;
 let fileNo = 0;

@@ -2,7 +2,7 @@
 // TypeScript references; names, scopes, determinism; loading exporter models with fromModel.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mulberry32 } from '../../../../src/core/data/random';
+import { mulberry32 } from '../../../../src/core/random';
 import {
   encodeModel,
   GraphBuilder,

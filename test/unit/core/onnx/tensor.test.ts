@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { mulberry32 } from '../../../../src/core/data/random';
+import { mulberry32 } from '../../../../src/core/random';
 import {
   AttributeType,
   DataTypeCode,

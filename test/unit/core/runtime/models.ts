@@ -2,7 +2,7 @@
 // project's ONNX writer is not a dependency of these tests) and the exporter-made files in ../shared/data/onnx.
 import { existsSync } from 'node:fs';
 import { encodeMiniModel } from '../../../../src/core/runtime/miniModel';
-import { mulberry32 } from '../../../../src/core/data/random';
+import { mulberry32 } from '../../../../src/core/random';
 import { sharedData } from '../../../helpers/paths';
 
 /** An exporter-made model from ../shared/data/onnx; fails loudly when the shared data is missing. */

@@ -1,4 +1,4 @@
-/** mulberry32: a tiny, fast, seedable PRNG — so synthetic data and randomized tests replay from a seed. */
+/** mulberry32 (shared by the data generator, model init and randomized tests): a tiny, fast, seedable PRNG — so synthetic data and randomized tests replay from a seed. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,0 +1,92 @@
+// The built-in backbone: a GPT-2-style decoder built op by op. Pre-LN blocks, causal multi-head
+// attention with the padding mask, tanh-GELU MLP (composite form: ORT CPU has float64 kernels for
+// every op used), learned positions, final LayerNorm. Right padding: a row's real tokens come first.
+//
+// The residual stream is kept flat as [rows·seq, D] so every linear layer is one 2-D MatMul (and its
+// weight gradient one 2-D MatMul over all tokens); only attention reshapes to [rows, heads, seq, dh].
+import type { GraphBuilder, Value } from '../onnx';
+import type { BuiltinBackboneConfig } from './config';
+import type { ParamSource } from './params';
+
+export type LayerNormImpl = 'decomposed' | 'op';
+
+export interface BackboneInputs {
+  /** Token ids, int64 [rows, seq]. */
+  inputIds: Value;
+  /** 1 for real tokens, 0 for padding, int64 [rows, seq] (right padding). */
+  attentionMask: Value;
+  /**
+   * LayerNorm as ReduceMean/Sub/Div/Sqrt nodes ('decomposed', the default: every op has a plain
+   * gradient rule) or the LayerNormalization op ('op': fewer nodes, for scoring and export).
+   */
+  layerNorm?: LayerNormImpl;
+}
+
+export interface BackboneOutputs {
+  /** Final hidden states after the final LayerNorm, [rows, seq, D] (HF's last_hidden_state). */
+  hidden: Value;
+}
+
+/** Additive attention bias: 0 where allowed, this where masked (exp underflows to exactly 0). */
+export const MASKED_SCORE = -1e9;
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+export function buildBuiltinBackbone(g: GraphBuilder, c: BuiltinBackboneConfig, param: ParamSource, inputs: BackboneInputs): BackboneOutputs {
+  const D = c.dModel;
+  const H = c.nHeads;
+  const dh = D / H;
+  const impl = inputs.layerNorm ?? 'decomposed';
+  const ids = inputs.inputIds;
+  const wte = param('wte');
+  const dtype = wte.dtype;
+  if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`built-in backbone: parameters must be float32 or float64 (got ${dtype})`);
+  const ln = (x: Value, name: string): Value => g.layerNorm(x, param(name + '.g'), param(name + '.b'), { epsilon: c.eps, impl });
+  const linear = (x: Value, w: string, b: string): Value => g.add(g.matmul(x, param(w)), param(b));
+
+  const { x0, bias, rowsSeq } = g.scope('embed', () => {
+    const rowsSeq = g.shape(ids); // [rows, seq]
+    const seqLen = g.shape(ids, { start: 1, end: 2 }); // [seq]
+    const tok = g.gather(wte, ids); // [rows, seq, D]
+    const pos = g.slice(param('wpe'), g.int64s([0]), seqLen, g.int64s([0])); // [seq, D]
+    const x0 = g.reshape(g.add(tok, pos), [-1, D]);
+
+    // Key j is visible to query i when j <= i and j is a real token: [rows, 1, seq, seq].
+    const t = g.range(0, g.squeeze(seqLen, [0]), 1, 'int64');
+    const causal = g.not(g.greater(g.unsqueeze(t, [0]), g.unsqueeze(t, [1]))); // [seq(i), seq(j)]
+    const realKey = g.unsqueeze(g.cast(inputs.attentionMask, 'bool'), [1, 2]); // [rows, 1, 1, seq]
+    const bias = g.where(g.and(causal, realKey), g.scalar(0, dtype), g.scalar(MASKED_SCORE, dtype));
+    return { x0, bias, rowsSeq };
+  });
+  const headsShape = g.concat([rowsSeq, g.int64s([H, dh])], 0); // [rows, seq, H, dh]
+  const heads = (x: Value): Value => g.transpose(g.reshape(x, headsShape), [0, 2, 1, 3]); // [rows, H, seq, dh]
+
+  let x = x0;
+  for (let l = 0; l < c.nLayers; l++) {
+    const p = `h${l}.`;
+    x = g.scope(`h${l}`, () => {
+      const a = ln(x, p + 'ln1');
+      const attn = g.scope('attn', () => {
+        const [q, k, v] = g.split(linear(a, p + 'attn.wqkv', p + 'attn.bqkv'), { axis: 1, sizes: [D, D, D] });
+        const scores = g.add(g.mul(g.matmul(heads(q), g.transpose(heads(k), [0, 1, 3, 2])), 1 / Math.sqrt(dh)), bias);
+        const out = g.matmul(g.softmax(scores, -1), heads(v)); // [rows, H, seq, dh]
+        return linear(g.reshape(g.transpose(out, [0, 2, 1, 3]), [-1, D]), p + 'attn.wo', p + 'attn.bo');
+      });
+      const h = g.add(x, attn);
+      const mlp = g.scope('mlp', () => {
+        const pre = linear(ln(h, p + 'ln2'), p + 'mlp.w1', p + 'mlp.b1');
+        return linear(geluTanh(g, pre), p + 'mlp.w2', p + 'mlp.b2');
+      });
+      return g.add(h, mlp);
+    });
+  }
+  const hidden = g.scope('lnf', () => g.reshape(ln(x, 'lnf'), g.concat([rowsSeq, g.int64s([D])], 0)));
+  return { hidden };
+}
+
+/** GELU, tanh approximation, from Mul/Add/Tanh only: 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))). */
+export function geluTanh(g: GraphBuilder, x: Value): Value {
+  const cube = g.mul(g.mul(x, x), x);
+  const inner = g.mul(g.add(x, g.mul(cube, 0.044715)), GELU_C);
+  return g.mul(g.mul(x, 0.5), g.add(g.tanh(inner), 1));
+}

@@ -1,0 +1,32 @@
+// The reward head: a bias-free linear map [D] → scalar, read at the LAST real token of each row.
+// last = sum(mask) − 1 (right padding); the row is selected with a one-hot MatMul, so the head only
+// needs MatMul/Mul gradients and a row without real tokens gets reward 0 instead of a wrapped index.
+import type { GraphBuilder, Value } from '../onnx';
+
+export interface RewardHeadOutputs {
+  /** One reward per row, [rows]. */
+  rewards: Value;
+  /** The hidden state the head reads, [rows, D]. */
+  features: Value;
+}
+
+/** hidden [rows, seq, D], attentionMask int [rows, seq], weight [D] → rewards [rows]. */
+export function addRewardHead(g: GraphBuilder, hidden: Value, attentionMask: Value, weight: Value): RewardHeadOutputs {
+  return g.scope('head', () => {
+    const features = lastTokenFeatures(g, hidden, attentionMask);
+    const D = weight.shape?.[0];
+    if (typeof D !== 'number') throw new Error(`reward head: weight '${weight.name}' needs a static shape [D]`);
+    const rewards = g.squeeze(g.matmul(features, g.reshape(weight, [D, 1])), [1]);
+    return { rewards, features };
+  });
+}
+
+/** The hidden state at each row's last real token: hidden [rows, seq, D] → [rows, D]. */
+export function lastTokenFeatures(g: GraphBuilder, hidden: Value, attentionMask: Value): Value {
+  const mask = attentionMask.dtype === 'int64' ? attentionMask : g.cast(attentionMask, 'int64');
+  const last = g.sub(g.reduceSum(mask, [1], { keepdims: true }), g.scalar(1, 'int64')); // [rows, 1]
+  const seqLen = g.squeeze(g.shape(mask, { start: 1, end: 2 }), [0]);
+  const positions = g.range(0, seqLen, 1, 'int64'); // [seq]
+  const oneHot = g.unsqueeze(g.cast(g.equal(positions, last), hidden.dtype!), [1]); // [rows, 1, seq]
+  return g.squeeze(g.matmul(oneHot, hidden), [1]);
+}

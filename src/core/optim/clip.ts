@@ -1,0 +1,41 @@
+// Global gradient-norm clipping as graph nodes, torch.nn.utils.clip_grad_norm_ semantics:
+// norm = sqrt(Σ g²) over every gradient, coef = min(1, maxNorm / (norm + 1e-6)), g ← g·coef.
+import type { GraphBuilder, Value } from '../onnx';
+
+export interface ClipResult {
+  /** The clipped gradients, by the same keys. */
+  clipped: Map<string, Value>;
+  /** The global L2 norm before clipping (a scalar). */
+  norm: Value;
+  /** The factor applied (a scalar; 1 when the norm is within bounds or maxNorm is Infinity). */
+  coef: Value;
+}
+
+/** The epsilon torch adds to the norm before dividing. */
+export const CLIP_EPS = 1e-6;
+
+/**
+ * Scales every gradient by min(1, maxNorm / (norm + 1e-6)). maxNorm Infinity (or null) still
+ * computes the norm (for logging) and returns the gradients unchanged.
+ */
+export function addGlobalNormClip(g: GraphBuilder, grads: ReadonlyMap<string, Value>, maxNorm: number | null = 1.0): ClipResult {
+  if (grads.size === 0) throw new Error('addGlobalNormClip: no gradients');
+  if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`addGlobalNormClip: maxNorm must be > 0 (got ${maxNorm})`);
+  return g.scope('clip', () => {
+    const squares: Value[] = [];
+    let dtype: Value['dtype'];
+    for (const [name, grad] of grads) {
+      if (dtype !== undefined && grad.dtype !== dtype) throw new Error(`addGlobalNormClip: gradient '${name}' is ${grad.dtype}, others ${dtype}`);
+      dtype = grad.dtype;
+      squares.push(g.reduceSum(g.mul(grad, grad), undefined, { keepdims: false }));
+    }
+    const norm = g.sqrt(squares.length === 1 ? squares[0] : g.sum(...squares));
+    if (maxNorm === null || maxNorm === Infinity) {
+      return { clipped: new Map(grads), norm, coef: g.scalar(1, dtype!) };
+    }
+    const coef = g.min(g.div(g.scalar(maxNorm, dtype!), g.add(norm, CLIP_EPS)), 1);
+    const clipped = new Map<string, Value>();
+    for (const [name, grad] of grads) clipped.set(name, g.mul(grad, coef));
+    return { clipped, norm, coef };
+  });
+}
