@@ -48,11 +48,13 @@ export function buildBuiltinBackbone(g: GraphBuilder, c: BuiltinBackboneConfig, 
     const rowsSeq = g.shape(ids); // [rows, seq]
     const seqLen = g.shape(ids, { start: 1, end: 2 }); // [seq]
     const tok = g.gather(wte, ids); // [rows, seq, D]
-    const pos = g.slice(param('wpe'), g.int64s([0]), seqLen, g.int64s([0])); // [seq, D]
+    // Positions by Gather(wpe, 0..seq−1), not Slice: a Slice with a run-time end loses the symbolic seq
+    // dim, and every backward step downstream then computes its shapes at run time.
+    const t = g.range(0, g.squeeze(seqLen, [0]), 1, 'int64'); // [seq]
+    const pos = g.gather(param('wpe'), t); // [seq, D]
     const x0 = g.reshape(g.add(tok, pos), [-1, D]);
 
     // Key j is visible to query i when j <= i and j is a real token: [rows, 1, seq, seq].
-    const t = g.range(0, g.squeeze(seqLen, [0]), 1, 'int64');
     const causal = g.not(g.greater(g.unsqueeze(t, [0]), g.unsqueeze(t, [1]))); // [seq(i), seq(j)]
     const realKey = g.unsqueeze(g.cast(inputs.attentionMask, 'bool'), [1, 2]); // [rows, 1, 1, seq]
     const bias = g.where(g.and(causal, realKey), g.scalar(0, dtype), g.scalar(MASKED_SCORE, dtype));

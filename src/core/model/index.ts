@@ -6,3 +6,5 @@ export * from './backbone';
 export * from './head';
 export * from './loss';
 export * from './graphs';
+export * from './trainStep';
+export * from './import';

@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// Training-engine throughput, quoted as ratios to a large-MatMul peak measured in the same run on the
+// same provider (these machines are noisy: absolute figures move, ratios measured side by side hold).
+//
+//   node bench/train-step.mjs [--provider cpu|webgpu|cuda|auto] [--steps N] [--d 256] [--layers 2]
+//                             [--seq 128] [--batch 8] [--threads N] [--rss-steps 500]
+//
+// Prints: MatMul peak (GFLOP/s, 2048³ float32); training step (forward + backward + AdamW) tokens/s and
+// GFLOP/s counted from non-embedding parameters (6·N·tokens), and its ratio to the peak; scoring
+// (forward only, 2·N·tokens) likewise; then peak RSS over --rss-steps steps with random lengths in
+// buckets (no unbounded growth). Aims on CPU: training ≥ 0.7 of peak, scoring ≥ 0.85.
+// The engine is bundled from src/ with esbuild into .bench/engine.cjs on every run, so it is never stale.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    provider: { type: 'string', default: 'cpu' },
+    steps: { type: 'string', default: '20' },
+    d: { type: 'string', default: '256' },
+    layers: { type: 'string', default: '2' },
+    heads: { type: 'string', default: '4' },
+    seq: { type: 'string', default: '128' },
+    batch: { type: 'string', default: '8' },
+    vocab: { type: 'string', default: '8000' },
+    threads: { type: 'string' },
+    'rss-steps': { type: 'string', default: '500' },
+  },
+});
+const num = (k) => Number(args[k]);
+
+const esbuild = await import('esbuild');
+const entry = join(root, '.bench', 'engine-entry.ts');
+const { writeFileSync, mkdirSync } = await import('node:fs');
+mkdirSync(join(root, '.bench'), { recursive: true });
+writeFileSync(
+  entry,
+  `export * from '../src/core/model';
+export * from '../src/core/optim';
+export { encodeModel, GraphBuilder } from '../src/core/onnx';
+export { Runtime } from '../src/core/runtime';
+export { collatePairs } from '../src/core/train/batch';
+export { TrainStepper } from '../src/core/train/stepper';
+export { mulberry32 } from '../src/core/random';
+`,
+);
+await esbuild.build({
+  entryPoints: [entry],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outfile: join(root, '.bench', 'engine.cjs'),
+  external: ['onnxruntime-node', 'tokenizers'],
+  logLevel: 'warning',
+});
+await esbuild.build({
+  entryPoints: { runtimeWorker: join(root, 'src/core/runtime/runtimeWorker.ts') },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  outdir: join(root, '.bench'),
+  external: ['onnxruntime-node', 'tokenizers'],
+  logLevel: 'warning',
+});
+const E = createRequire(import.meta.url)(join(root, '.bench', 'engine.cjs'));
+
+const threads = args.threads ? num('threads') : cpus().length;
+const rt = await E.Runtime.start({ provider: args.provider, isolation: 'none', threads });
+const provider = rt.provider;
+
+async function timeRuns(session, feeds, minSeconds = 3) {
+  await session.run(feeds); // warm-up
+  await session.run(feeds);
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minSeconds * 1000 || n < 3) {
+    await session.run(feeds);
+    n++;
+  }
+  return (performance.now() - t0) / 1000 / n;
+}
+
+// 1. MatMul peak: C = A·B, 2048³, float32.
+const N = 2048;
+const g = new E.GraphBuilder({ opset: 17, name: 'matmul_peak' });
+g.output(g.matmul(g.input('a', 'float32', [N, N]), g.input('b', 'float32', [N, N])), 'c');
+const mm = await rt.createSession(E.encodeModel(g.build()), { graphOptimization: 'all' });
+const rnd = E.mulberry32(1);
+const big = () => Float32Array.from({ length: N * N }, () => rnd() - 0.5);
+const mmSec = await timeRuns(mm, { a: { dtype: 'float32', dims: [N, N], data: big() }, b: { dtype: 'float32', dims: [N, N], data: big() } });
+const peak = (2 * N ** 3) / mmSec / 1e9;
+await mm.release();
+
+// 2. Training step and scoring of the built-in backbone.
+const config = { vocab: num('vocab'), dModel: num('d'), nHeads: num('heads'), nLayers: num('layers'), maxLen: num('seq'), eps: 1e-5 };
+const shapes = E.builtinParamShapes(config);
+let nonEmbedding = 0;
+for (const [name, s] of shapes) if (name !== 'wte' && name !== 'wpe') nonEmbedding += s.reduce((a, b) => a * b, 1);
+const params = E.initBuiltinParams(config, 1, 'float32');
+params.get('head.w').fill(0.01);
+const optimizer = E.optimizerConfig({ lr: 1e-4 });
+const graph = E.buildTrainStep({ config, params, trainable: 'all', optimizer });
+const stepper = await E.TrainStepper.create(rt, graph, params, shapes);
+const B = num('batch');
+const T = num('seq');
+const seq = () => Array.from({ length: T }, () => 1 + Math.floor(rnd() * (config.vocab - 1)));
+const fixedBatch = E.collatePairs(Array.from({ length: B }, () => ({ chosen: seq(), rejected: seq() })));
+for (let i = 0; i < 2; i++) await stepper.step(fixedBatch, 1e-4);
+const steps = num('steps');
+const t0 = performance.now();
+for (let i = 0; i < steps; i++) await stepper.step(fixedBatch, 1e-4);
+const stepSec = (performance.now() - t0) / 1000 / steps;
+const tokens = 2 * B * T;
+const trainGflops = (6 * nonEmbedding * tokens) / stepSec / 1e9;
+
+const scoring = await rt.createSession(E.encodeModel(E.buildScoringGraph({ config, params: stepper.params() })), { graphOptimization: 'all' });
+const scoreFeeds = {
+  input_ids: { dtype: 'int64', dims: [2 * B, T], data: fixedBatch.inputIds },
+  attention_mask: { dtype: 'int64', dims: [2 * B, T], data: fixedBatch.attentionMask },
+};
+const scoreSec = await timeRuns(scoring, scoreFeeds);
+const scoreGflops = (2 * nonEmbedding * tokens) / scoreSec / 1e9;
+await scoring.release();
+
+// 3. Memory over many steps with varied lengths, bucketed to multiples of 16 (as the trainer does).
+const rssSteps = num('rss-steps');
+const rss = [];
+const rssStart = process.memoryUsage().rss;
+for (let i = 0; i < rssSteps; i++) {
+  const len = Math.max(16, Math.ceil((8 + Math.floor(rnd() * (T - 8))) / 16) * 16);
+  const pair = () => {
+    const s = Array.from({ length: len }, () => 1 + Math.floor(rnd() * (config.vocab - 1)));
+    return s.slice(0, Math.max(2, Math.floor(len * (0.5 + rnd() / 2))));
+  };
+  const b = E.collatePairs(Array.from({ length: B }, () => ({ chosen: pair(), rejected: pair() })), 0, len);
+  await stepper.step(b, 1e-4);
+  if (i % 50 === 49) rss.push(process.memoryUsage().rss);
+}
+await rt.dispose();
+
+const mb = (x) => `${(x / 2 ** 20).toFixed(0)} MiB`;
+const pct = (x) => `${x.toFixed(2)}×`;
+console.log(`Reward Studio training-engine benchmark — provider ${provider}, ${threads} threads, Node ${process.version}, load ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(`built-in backbone: d=${config.dModel}, layers=${config.nLayers}, heads=${config.nHeads}, vocab=${config.vocab}; ${(nonEmbedding / 1e6).toFixed(2)}M non-embedding parameters; batch ${B} pairs × ${T} tokens (${tokens} tokens/step)`);
+console.log('');
+console.log(`MatMul peak (2048³ fp32)       ${peak.toFixed(1).padStart(8)} GFLOP/s`);
+console.log(`training step (fwd+bwd+AdamW)  ${trainGflops.toFixed(1).padStart(8)} GFLOP/s   ${(tokens / stepSec).toFixed(0).padStart(8)} tokens/s   ${(stepSec * 1000).toFixed(1)} ms/step   ratio to peak ${pct(trainGflops / peak)} (aim ≥ 0.70)`);
+console.log(`scoring (forward only)         ${scoreGflops.toFixed(1).padStart(8)} GFLOP/s   ${(tokens / scoreSec).toFixed(0).padStart(8)} tokens/s   ${(scoreSec * 1000).toFixed(1)} ms/batch  ratio to peak ${pct(scoreGflops / peak)} (aim ≥ 0.85)`);
+console.log(`RSS over ${rssSteps} steps with bucketed random lengths: start ${mb(rssStart)}, then every 50 steps: ${rss.map(mb).join(', ')}`);
