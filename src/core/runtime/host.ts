@@ -124,7 +124,13 @@ export class SessionHost {
     if (logLevel) ort.env.logLevel = logLevel;
     this.threads = threads;
     this.report = await probeProviders(provider, threads);
-    return { report: this.report, pid: process.pid, ortVersion: ort.env.versions.node ?? 'unknown' };
+    return {
+      report: this.report,
+      pid: process.pid,
+      ortVersion: ort.env.versions.node ?? 'unknown',
+      nativeModules: Object.keys(require.cache).filter((f) => f.endsWith('.node') && /[\\/]onnxruntime-node[\\/]/.test(f)),
+      backends: ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled })),
+    };
   }
 
   private async createSession(req: CreateSessionRequest): Promise<SessionInfo> {

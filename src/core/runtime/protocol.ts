@@ -70,6 +70,10 @@ export interface InitResult {
   readonly report: ProviderReport;
   readonly pid: number;
   readonly ortVersion: string;
+  /** The native addons onnxruntime-node loaded in the host (absolute paths): which binary really runs. */
+  readonly nativeModules: readonly string[];
+  /** What the loaded binary was built with (not what can run: see the report for that). */
+  readonly backends: ReadonlyArray<{ readonly name: string; readonly bundled: boolean }>;
 }
 
 /** The value each request kind replies with. */

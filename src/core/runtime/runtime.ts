@@ -106,6 +106,10 @@ export class Runtime {
   readonly isolation: Isolation;
   /** onnxruntime-node's version in the host. */
   readonly ortVersion: string;
+  /** The native addons onnxruntime-node loaded in the host. */
+  readonly nativeModules: readonly string[];
+  /** What the host's onnxruntime binary was built with. */
+  readonly backends: ReadonlyArray<{ readonly name: string; readonly bundled: boolean }>;
   /** Resolves when the host ends, by dispose()/kill() or by a crash. */
   readonly exited: Promise<RuntimeExit>;
 
@@ -123,6 +127,8 @@ export class Runtime {
     this.isolation = isolation;
     this.providerReport = init.report;
     this.ortVersion = init.ortVersion;
+    this.nativeModules = init.nativeModules;
+    this.backends = init.backends;
     this.exited = channel.exited.then((x) => this.onExit(x));
   }
 
