@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: every layer, then one summary. `node scripts/test.mjs unit` runs one layer.
-//   static — ESLint (architecture import rules included) and both TypeScript configs
-//   unit   — plain-Node tests of src/core and src/cli (node:test), compiled by tsc to out/
+//   static      — ESLint (architecture import rules included) and both TypeScript configs
+//   unit        — plain-Node tests of src/core and src/cli (node:test), compiled by tsc to out/
+//   integration — mocha suites inside a real VS Code extension host (code-server), from source and from
+//                 the packaged VSIX (test/integration; runner: test/integration/runCodeServer.ts)
+//   e2e         — Chromium driving the VS Code workbench through playwright-core (test/e2e)
+// The last two install code-server (scripts/vscode-server.mjs; cached) and package the VSIX once.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -9,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.slice(2);
-const layers = { static: runStatic, unit: runUnit };
+const layers = { static: runStatic, unit: runUnit, integration: runIntegration, e2e: runE2e };
 const wanted = only.length ? only : Object.keys(layers);
 for (const l of wanted) if (!layers[l]) usage(`unknown layer '${l}'`);
 
@@ -70,8 +74,58 @@ function runUnit() {
   return { passed, failed };
 }
 
+// ── the layers that run a real VS Code (code-server) ──────────────────────────────────────────────
+
+const once = (fn) => {
+  let done;
+  return () => (done ??= { value: fn() }).value;
+};
+
+/** code-server + Node 24 in test/vscode-server (re-installed only when its lockfile changes). */
+const installCodeServer = once(() => {
+  console.log('\n── code-server: node scripts/vscode-server.mjs install');
+  return run(process.execPath, [join(root, 'scripts', 'vscode-server.mjs'), 'install']) === 0;
+});
+
+/** The platform VSIX both layers use (the integration suite installs it; e2e's Restricted Mode suite too). */
+const packageVsix = once(() => {
+  const out = join(root, '.test-artifacts', 'vsix', `reward-studio-${process.platform}-${process.arch}.vsix`);
+  console.log('\n── package: node scripts/package-vsix.mjs');
+  return run(process.execPath, [join(root, 'scripts', 'package-vsix.mjs'), '--out', out]) === 0 ? out : undefined;
+});
+
+function runVsCodeLayer(name, tsconfig, runner) {
+  if (!installCodeServer()) return { passed: 0, failed: 1 };
+  console.log(`\n── ${name}: compiling (tsc -p ${tsconfig})`);
+  if (run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', tsconfig]) !== 0) {
+    return { passed: 0, failed: 1 };
+  }
+  const vsix = packageVsix();
+  if (!vsix) return { passed: 0, failed: 1 };
+  const summary = join(root, '.test-artifacts', `${name}-summary.json`);
+  rmSync(summary, { force: true });
+  const status = run(process.execPath, [join(root, runner), '--vsix', vsix, '--summary', summary]);
+  const s = existsSync(summary) ? JSON.parse(readFileSync(summary, 'utf8')) : { passed: 0, failed: 0 };
+  // A runner that died before writing its summary, or failed outside any test, still fails the layer.
+  return { passed: s.passed, failed: s.failed + (status !== 0 && s.failed === 0 ? 1 : 0) };
+}
+
+function runIntegration() {
+  return runVsCodeLayer('integration', 'test/integration/tsconfig.json', 'out/test/integration/runCodeServer.js');
+}
+
+function runE2e() {
+  return runVsCodeLayer('e2e', 'test/e2e/tsconfig.json', 'out/test/e2e/run.js');
+}
+
 const results = [];
-for (const l of wanted) results.push([l, layers[l]()]);
+const seconds = [];
+for (const l of wanted) {
+  const started = Date.now();
+  results.push([l, layers[l]()]);
+  seconds.push(`${l} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+console.log(`\n── time: ${seconds.join(', ')}`);
 console.log('\n── summary');
 let p = 0, f = 0;
 for (const [l, r] of results) {

@@ -6,6 +6,8 @@ export const COMMAND_IDS = [
   'rewardStudio.validateFile',
   'rewardStudio.showStats',
   'rewardStudio.refreshDatasets',
+  /** Internal (hidden from the palette): versions and native binaries of the model runtime. */
+  'rewardStudio.internal.runtimeInfo',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -10,6 +10,7 @@ import type { DatasetsView } from './datasetsView';
 import { isPreferenceFileNode } from './datasetsView';
 import type { ValidationDiagnostics } from './diagnostics';
 import { EXCLUDE_GLOB, PICKABLE_FILES_GLOB, errorMessage, isPreferenceFileName } from './report';
+import { describeRuntime, runtimeInfo } from './runtimeInfo';
 import type { StatsPanels } from './statsPanel';
 
 export interface CommandContext {
@@ -19,7 +20,8 @@ export interface CommandContext {
   log: vscode.LogOutputChannel;
 }
 
-export type CommandHandler = (...args: unknown[]) => void | Promise<void>;
+/** What a handler returns is what `vscode.commands.executeCommand` resolves to (most return nothing). */
+export type CommandHandler = (...args: unknown[]) => unknown;
 
 export function createCommands(ctx: CommandContext): Record<CommandId, CommandHandler> {
   return {
@@ -32,6 +34,11 @@ export function createCommands(ctx: CommandContext): Record<CommandId, CommandHa
       for (const uri of await targetFiles(args, 'Show Preference Data Stats')) ctx.stats.show(uri);
     },
     'rewardStudio.refreshDatasets': () => ctx.datasets.refresh(),
+    'rewardStudio.internal.runtimeInfo': async () => {
+      const info = await runtimeInfo();
+      ctx.log.info(`runtime: ${describeRuntime(info)}`);
+      return info;
+    },
   };
 }
 
@@ -43,10 +50,11 @@ export function registerCommands(
   return (Object.keys(commands) as CommandId[]).map((id) =>
     vscode.commands.registerCommand(id, async (...args: unknown[]) => {
       try {
-        await commands[id](...args);
+        return await commands[id](...args);
       } catch (error) {
         log.error(`${id}: ${errorMessage(error)}`);
         void vscode.window.showErrorMessage(`Reward Studio: ${errorMessage(error)}`);
+        return undefined;
       }
     }),
   );
