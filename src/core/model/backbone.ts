@@ -16,10 +16,16 @@ export interface BackboneInputs {
   /** 1 for real tokens, 0 for padding, int64 [rows, seq] (right padding). */
   attentionMask: Value;
   /**
-   * LayerNorm as ReduceMean/Sub/Div/Sqrt nodes ('decomposed', the default: every op has a plain
-   * gradient rule) or the LayerNormalization op ('op': fewer nodes, for scoring and export).
+   * LayerNorm as ReduceMean/Sub/Div/Sqrt nodes ('decomposed', the default: ORT fuses the forward, and
+   * a training step measured ~9% faster than with the LayerNormalization op at d=256, 24 interleaved runs)
+   * or the LayerNormalization op ('op': fewer nodes, for scoring and export).
    */
   layerNorm?: LayerNormImpl;
+  /**
+   * GELU as com.microsoft FastGelu ('fused': one node; float32 only — ORT has no float64 kernel) or from
+   * Mul/Add/Tanh ('decomposed': plain ONNX, any precision). Default: 'fused' in float32, else decomposed.
+   */
+  gelu?: 'fused' | 'decomposed';
 }
 
 export interface BackboneOutputs {
@@ -40,6 +46,7 @@ export function buildBuiltinBackbone(g: GraphBuilder, c: BuiltinBackboneConfig, 
   const ids = inputs.inputIds;
   const wte = param('wte');
   const dtype = wte.dtype;
+  const geluImpl = inputs.gelu ?? (dtype === 'float32' ? 'fused' : 'decomposed');
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`built-in backbone: parameters must be float32 or float64 (got ${dtype})`);
   const ln = (x: Value, name: string): Value => g.layerNorm(x, param(name + '.g'), param(name + '.b'), { epsilon: c.eps, impl });
   const linear = (x: Value, w: string, b: string): Value => g.add(g.matmul(x, param(w)), param(b));
@@ -77,7 +84,8 @@ export function buildBuiltinBackbone(g: GraphBuilder, c: BuiltinBackboneConfig, 
       const h = g.add(x, attn);
       const mlp = g.scope('mlp', () => {
         const pre = linear(ln(h, p + 'ln2'), p + 'mlp.w1', p + 'mlp.b1');
-        return linear(geluTanh(g, pre), p + 'mlp.w2', p + 'mlp.b2');
+        const act = geluImpl === 'fused' ? g.gelu(pre, { approximate: 'tanh', impl: 'com.microsoft' }) : geluTanh(g, pre);
+        return linear(act, p + 'mlp.w2', p + 'mlp.b2');
       });
       return g.add(h, mlp);
     });

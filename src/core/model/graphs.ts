@@ -34,6 +34,8 @@ export interface RewardGraphOptions {
    */
   trainable?: TrainableSpec | readonly string[];
   layerNorm?: LayerNormImpl;
+  /** See BuiltinBackboneInputs.gelu; the export always uses the plain-ONNX form. */
+  gelu?: 'fused' | 'decomposed';
   name?: string;
 }
 
@@ -56,7 +58,7 @@ export function buildRewardForward(opts: RewardGraphOptions): RewardForward {
   const spec = opts.trainable ?? 'none';
   const bound = bindParams(g, opts.config, opts.params, typeof spec === 'string' ? trainableParams(opts.config, spec) : spec);
   const { hidden } = g.scope('backbone', () =>
-    buildBuiltinBackbone(g, opts.config, bound.get, { inputIds, attentionMask, layerNorm: opts.layerNorm }),
+    buildBuiltinBackbone(g, opts.config, bound.get, { inputIds, attentionMask, layerNorm: opts.layerNorm, gelu: opts.gelu }),
   );
   const { rewards } = addRewardHead(g, hidden, attentionMask, bound.get(HEAD_WEIGHT));
   return { g, inputIds, attentionMask, rewards, trainable: bound.trainable };
@@ -145,7 +147,7 @@ export const EXPORT_FORMAT = 'reward-model/1';
  */
 export function exportRewardModel(opts: ExportOptions): OnnxModel {
   const params = checkParams(opts.config, opts.params) === 'float32' ? opts.params : castParams(opts.params, 'float32');
-  const f = buildRewardForward({ config: opts.config, params, trainable: 'none', layerNorm: opts.layerNorm ?? 'op', name: 'reward_model' });
+  const f = buildRewardForward({ config: opts.config, params, trainable: 'none', layerNorm: opts.layerNorm ?? 'op', gelu: 'decomposed', name: 'reward_model' }); // plain ONNX: loads in any ONNX Runtime
   f.g.output(f.rewards, IO.rewards);
   const model = f.g.build();
   const c = opts.config;
