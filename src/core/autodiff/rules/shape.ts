@@ -1,6 +1,6 @@
 // Data movement: reshapes, transposes, concatenation and splitting, slicing and padding, broadcasting
 // and tiling, and indexing (Gather, GatherElements). Shape/axes/index inputs carry no gradient.
-import { normalizeAxis, type DType, type GraphBuilder, type Value } from '../../onnx';
+import { attr, normalizeAxis, type DType, type GraphBuilder, type Value } from '../../onnx';
 import { dimOf, isStatic, rankOf, reshapeTo, shapeOf, zerosLike } from '../helpers';
 import type { RuleInfo } from '../types';
 import { each, gradient, toInput } from './define';
@@ -299,12 +299,20 @@ function distinctConstantIndices(info: RuleInfo): boolean {
   return new Set(idx).size === idx.length;
 }
 
+function gatherAxis(info: RuleInfo): number | undefined {
+  const r = rankOf(info.g.value(info.node.input[0]));
+  if (r === undefined) return undefined;
+  return normalizeAxis(Number(info.node.attribute.find((a) => a.name === 'axis')?.i ?? 0), r);
+}
+
 function refuseScatter(op: 'Gather' | 'GatherElements') {
   return (info: RuleInfo): string | undefined => {
     const { g, node, opset } = info;
     if (rankOf(g.value(node.input[0])) === undefined) return 'a data input of unknown rank';
     if (opset >= 16) return undefined;
     if (op === 'Gather' && opset >= 11 && distinctConstantIndices(info)) return undefined;
+    // Embedding lookups (axis 0) in older exports: the one-hot MatMul form below (OneHot: opset 9).
+    if (op === 'Gather' && opset >= 9 && gatherAxis(info) === 0) return undefined;
     return `the gradient of ${op} with indices that may repeat needs ScatterElements with reduction 'add' (opset 16; this graph is opset ${opset}; ScatterND 'add' is wrong under multithreading in ONNX Runtime 1.30 CPU) — export at opset >= 16, or freeze this tensor`;
   };
 }
@@ -336,7 +344,22 @@ export const gather = gradient(
     const idx = positiveIndices(g, c.input(1), data, axis);
     const dy = c.grad();
     const dtype = data.dtype!;
-    // Below opset 16 the refusal check guarantees distinct indices: a plain scatter is exact.
+    if (c.opset < 16 && !(c.opset >= 11 && distinctConstantIndices(c))) {
+      // Before opset 16 there is no exact scatter-add (ScatterND 'add' races in ONNX Runtime 1.30 CPU):
+      // dData = OneHot(indices, V)ᵀ · dY rows, one Gemm. Exact and deterministic at any thread count;
+      // it costs rows·V·row-size multiply-adds, fine for the small vocabularies of older exports (a
+      // large vocabulary is better frozen, or exported at opset >= 16).
+      const Vdim: number | Value = typeof data.shape![axis] === 'number' ? (data.shape![axis] as number) : dimOf(g, data, axis);
+      const Qrow = dimProduct(g, data, 1, r);
+      const flatIdx = g.reshape(idx, [-1]);
+      const depth = typeof Vdim === 'number' ? g.int64s([Vdim]) : Vdim;
+      // ORT CPU has OneHot kernels for float32 values only; 0/1 casts exactly to any float type.
+      const oneHot32 = g.op('OneHot', [flatIdx, depth, g.constant([0, 1], 'float32')], { axis: attr.int(-1) }); // [N, V]
+      const oneHot = dtype === 'float32' ? oneHot32 : g.cast(oneHot32, dtype);
+      const rows = g.reshape(dy, shapeTensor(g, [-1, Qrow]));
+      return [reshapeTo(g, g.gemm(oneHot, rows, undefined, { transA: true }), data)];
+    }
+    // Below opset 16 only distinct constant indices get here: a plain scatter is exact.
     const reduction = c.opset >= 16 ? 'add' : 'none';
     const V: number | Value = typeof data.shape![axis] === 'number' ? (data.shape![axis] as number) : dimOf(g, data, axis);
     const P = dimProduct(g, data, 0, axis);

@@ -48,7 +48,7 @@ void test('the same graph trains when only parameters after the unsupported op a
 void test('rules that refuse a node say why: Pad reflect, Gather below opset 16, Dropout in training mode', () => {
   const cases: [string, (g: GraphBuilder, x: Value) => Value, number, RegExp][] = [
     ['Pad', (g, x) => g.pad(x, [1, 1, 1, 1], { mode: 'reflect' }), 17, /^cannot differentiate Pad \(node 'Pad_0'\): Pad mode 'reflect' \(only 'constant' is supported\) — freeze/],
-    ['Gather', (g, x) => g.gather(x, g.int64s([0, 0])), 15, /^cannot differentiate Gather \(node 'Gather_0'\): .*indices that may repeat .*opset 16.*this graph is opset 15.*freeze this tensor$/],
+    ['Gather', (g, x) => g.gather(x, g.int64s([0, 0]), 1), 15, /^cannot differentiate Gather \(node 'Gather_0'\): .*indices that may repeat .*opset 16.*this graph is opset 15.*freeze this tensor$/],
     [
       'Dropout',
       (g, x) => g.node('Dropout', [x, g.scalar(0.1, 'float32'), g.input('train', 'bool', [])], {}, { outputs: 2 })[0],

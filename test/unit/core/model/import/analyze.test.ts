@@ -51,9 +51,9 @@ void test('GPT-2 with past (pytorch 1.6, opset 11): a decode-step export, last_s
   // The causal table h.N.attn.bias_resize [1,1,8,8] is a buffer, not a parameter.
   assert.ok(!a.params.some((p) => p.name === 'h.0.attn.bias_resize'));
   assert.ok(a.params.some((p) => p.name === 'h.0.attn.c_attn.bias_resize'));
-  // Opset 11: the embedding lookups cannot be differentiated (the rule needs ScatterElements-add, opset 16).
-  assert.equal(a.trainability.canTrainAll, false);
-  assert.deepEqual(ops(a.trainability.untrainableOps), ['Gather']);
+  // Opset 11: the embedding lookups train through the one-hot gradient (no scatter-add before opset 16).
+  assert.equal(a.trainability.canTrainAll, true);
+  assert.deepEqual(ops(a.trainability.untrainableOps), []);
   assert.equal(a.trainability.maxTopBlocks, 12);
 });
 
@@ -87,9 +87,10 @@ void test('GPT-2 one layer, partly ORT-fused: 2-D float mask, position ids, past
   assert.deepEqual(blockSizes(a), [12]);
   assert.deepEqual(ops(a.trainability.fusedOps).sort(), ['LayerNormalization', 'com.microsoft::FastGelu']);
   assert.ok(a.trainability.fusedOps.some((f) => f.op.includes('opset 11')));
-  // The gradient table has rules for FastGelu and LayerNormalization: the block trains; the opset-11
-  // embedding lookups do not.
-  assert.deepEqual(ops(a.trainability.untrainableOps), ['Gather']);
+  // The gradient table has rules for FastGelu and LayerNormalization, and the opset-11 embedding
+  // lookups train through the one-hot gradient: everything trains.
+  assert.deepEqual(ops(a.trainability.untrainableOps), []);
+  assert.equal(a.trainability.canTrainAll, true);
   assert.equal(a.trainability.maxTopBlocks, 1);
 });
 

@@ -260,10 +260,25 @@ for (const key of ['genaiGpt2', 'genaiLlama'] as const) {
   });
 }
 
-void test("opset-11 GPT-2 (FastGelu inside): 'all' is refused because of the embedding lookups; {top: 1} trains, its weights are graph inputs, and gradients build and run", async () => {
+void test("opset-11 GPT-2 (FastGelu inside): 'all' trains the embeddings too (one-hot gradient); {top: 1} trains, its weights are graph inputs, and gradients build and run", async () => {
   const model = load('maskOneLayer');
   const a = analyzeBackbone(model);
-  assert.throws(() => buildImportedBackbone(model, a, { trainable: 'all' }), (e: unknown) => e instanceof BackboneImportError && e.code === 'untrainable' && /Gather/.test(e.message) && /\{top: 1\}/.test(e.message));
+  {
+    const all = buildImportedBackbone(model, a, { trainable: 'all' });
+    const tables = all.trainableParams.filter((p) => /wte|wpe/.test(p));
+    assert.equal(tables.length, 2, all.trainableParams.join(', '));
+    const g = all.builder;
+    const loss = g.reduceSum(g.mul(all.hidden, all.hidden), undefined, { keepdims: false });
+    const grads = buildGradients(g, { loss, wrt: all.trainableParams });
+    for (const p of tables) g.output(grads.get(p)!, `grad:${p}`);
+    const feeds: Record<string, Feed> = {};
+    for (const [name, t] of all.initialValues) feeds[name] = { type: 'float32', data: tensorToArray(t) as Float32Array, dims: t.dims };
+    const out = await run(encodeModel(g.build()), { ...wrapperFeeds(rightPadded([5, 2], 5, 20, 3)), ...feeds }, tables.map((p) => `grad:${p}`));
+    for (const p of tables) {
+      const d = numbers(out[`grad:${p}`]);
+      assert.ok(d.every(Number.isFinite) && d.some((x) => x !== 0), `finite, non-zero gradient for ${p}`);
+    }
+  }
   const head = wrap(model, a);
   const w = buildImportedBackbone(model, a, { trainable: { top: 1 } });
   assert.equal(w.trainableParams.length, 12);
