@@ -22,9 +22,10 @@ const CAPITALS: Array<[string, string, string]> = [
   ['South Africa', 'Pretoria', 'Johannesburg'], ['Pakistan', 'Islamabad', 'Karachi'], ['Kazakhstan', 'Astana', 'Almaty'],
   ['Bolivia', 'Sucre', 'La Paz'], ['Tanzania', 'Dodoma', 'Dar es Salaam'], ['Myanmar', 'Naypyidaw', 'Yangon'],
 ];
-const UNITS: Array<[string, number, string]> = [
-  ['kilometres in a mile', 1.609, 'km'], ['centimetres in an inch', 2.54, 'cm'], ['grams in an ounce', 28.35, 'g'],
-  ['litres in a US gallon', 3.785, 'L'], ['seconds in an hour', 3600, 's'], ['metres in a foot', 0.3048, 'm'],
+// [what is counted, the unit it is counted in (plural), factor, symbol]
+const UNITS: Array<[string, string, number, string]> = [
+  ['kilometres', 'miles', 1.609, 'km'], ['centimetres', 'inches', 2.54, 'cm'], ['grams', 'ounces', 28.35, 'g'],
+  ['litres', 'US gallons', 3.785, 'L'], ['seconds', 'hours', 3600, 's'], ['metres', 'feet', 0.3048, 'm'],
 ];
 const POLITE = ['Happy to help!', 'Good question.', 'Thanks for asking.', 'Sure thing.'];
 const RUDE = ['Obviously.', 'Look it up next time.', 'Everyone knows this.', 'Seriously?'];
@@ -70,13 +71,12 @@ function makeQuestion(rng: () => number): { prompt: string; answer: (correct: bo
         (example ? ` Adding the hundreds, tens and ones separately gives ${correct ? right : off}.` : ''),
     };
   }
-  const [what, factor, unit] = pick(rng, UNITS);
+  const [of, per, factor, unit] = pick(rng, UNITS);
   const n = 2 + Math.floor(rng() * 58);
   const right = +(n * factor).toFixed(2);
   const off = +(right * (1.3 + rng())).toFixed(2);
-  const [of, per] = what.split(' in ');
   return {
-    prompt: `How many ${of} are in ${n} ${per.replace(/^an? /, '')}s?`,
+    prompt: `How many ${of} are in ${n} ${per}?`,
     answer: (correct, example) =>
       `${n} of them make ${correct ? right : off} ${unit}.` +
       (example ? ` For example, one is ${factor} ${unit}, so ${n} × ${factor} ${unit} = ${correct ? right : off} ${unit}.` : ''),
