@@ -26,9 +26,9 @@ import {
   installVsix,
   repoRoot,
   startCodeServer,
+  writeProbeExtension,
   writeUserSettings,
   type CodeServer,
-  type Scratch,
 } from '../vscode-server/codeServer';
 import { launchBrowser, newWorkbenchPage, type RunningBrowser } from '../vscode-server/browser';
 import type { SuiteResults } from './lib/mochaEntry';
@@ -82,22 +82,6 @@ function buildVsix(): string {
     stdio: 'inherit',
   });
   return out;
-}
-
-/** A do-nothing extension to stand in as extensionDevelopmentPath: the workbench runs tests only with one. */
-function writeProbeExtension(scratch: Scratch): string {
-  const dir = join(scratch.root, 'probe-extension');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({
-      name: 'test-probe',
-      publisher: 'reward-studio-tests',
-      version: '0.0.0',
-      engines: { vscode: '*' },
-    }),
-  );
-  return dir;
 }
 
 async function runOne(

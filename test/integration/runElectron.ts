@@ -9,14 +9,14 @@
  *                                                 [--vsix FILE]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   downloadAndUnzipVSCode,
   resolveCliPathFromVSCodeExecutablePath,
   runTests,
 } from '@vscode/test-electron';
-import { createScratch, repoRoot, writeUserSettings, type Scratch } from '../vscode-server/codeServer';
+import { createScratch, repoRoot, writeProbeExtension, writeUserSettings } from '../vscode-server/codeServer';
 import type { SuiteResults } from './lib/mochaEntry';
 
 const UPDATE_SERVER = 'https://update.code.visualstudio.com';
@@ -70,21 +70,6 @@ async function checkDownloadable(): Promise<void> {
         'suites in code-server from the npm registry.',
     );
   }
-}
-
-function writeProbeExtension(scratch: Scratch): string {
-  const dir = join(scratch.root, 'probe-extension');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({
-      name: 'test-probe',
-      publisher: 'reward-studio-tests',
-      version: '0.0.0',
-      engines: { vscode: '*' },
-    }),
-  );
-  return dir;
 }
 
 async function runOne(

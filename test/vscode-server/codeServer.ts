@@ -296,3 +296,19 @@ export function developmentPayload(
   if (testsPath) payload.push(['extensionTestsPath', server.remoteUri(testsPath)]);
   return payload;
 }
+
+/** A do-nothing extension to stand in as extensionDevelopmentPath: the workbench runs tests only with one. */
+export function writeProbeExtension(scratch: Scratch): string {
+  const dir = join(scratch.root, 'probe-extension');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'test-probe',
+      publisher: 'reward-studio-tests',
+      version: '0.0.0',
+      engines: { vscode: '*' },
+    }),
+  );
+  return dir;
+}

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { DatasetStats } from '../../../src/core/data/api';
 import { repoRoot } from '../../vscode-server/codeServer';
 
 /** Problems the Problems panel must list for BAD_JSONL, as VS Code shows positions (1-based). */
@@ -25,36 +26,8 @@ export const BAD_JSONL = {
   ],
 } as const;
 
-/** `reward-studio stats --json` output (the fields the stats panel shows). */
-export interface CliStats {
-  format: string;
-  lines: number;
-  blankLines: number;
-  records: number;
-  invalid: number;
-  skipped: number;
-  duplicates: number;
-  identical: number;
-  emptySides: number;
-  contradictions: number;
-  conversational: number;
-  withMargin: number;
-  prompts: number;
-  chosenLongerRate: number;
-  equalLengthRate: number;
-  lengthBaselineAccuracy: number;
-  lengths: Record<'prompt' | 'chosen' | 'rejected', LengthStats>;
-}
-
-export interface LengthStats {
-  n: number;
-  mean: number;
-  p10: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
+/** `reward-studio stats --json` output: the data layer's own type, so a renamed field fails to compile here. */
+export type CliStats = DatasetStats;
 
 function cli(...args: string[]): string {
   const root = repoRoot();
