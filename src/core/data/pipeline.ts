@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { DatasetStats, ValidationResult } from './api';
 import { QualityChecker } from './checks';
-import { FORMAT_READERS, detectFormat, getReader } from './formats';
+import { detectFormat, getReader } from './formats';
 import type { FormatId, FormatReader, RecordProblem } from './formats/types';
 import { JsonSyntaxError, locatePath, parseJson } from './json';
 import { LengthColumn, logEdges, summarizeLengths } from './lengthStats';
@@ -334,4 +334,3 @@ function maxOf(column: LengthColumn): number {
   return m;
 }
 
-export { FORMAT_READERS };
