@@ -3,7 +3,9 @@
  * Exit codes: 0 success / clean, 1 problems found or the operation failed, 2 usage error.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command, type Io, type Values } from './common';
+import { scoreCommand, trainCommand } from './train';
 import type { DatasetStats, LengthSummary } from '../core/data/api';
 import { convertFile } from '../core/data/convert';
 import { FORMAT_IDS, type FormatId } from '../core/data/formats/types';
@@ -15,24 +17,7 @@ import { generateSyntheticPreferences } from '../core/data/synthetic';
 
 const VERSION = '0.1.0';
 
-export class UsageError extends Error {}
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | string[] | boolean[] | undefined>;
-
-interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  details: string;
-  options: Options;
-  run(values: Values, positionals: string[], io: Io): Promise<number>;
-}
-
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
+export { UsageError, type Io } from './common';
 
 const FROM_HELP = `  --from F         input format, instead of detecting it: ${FORMAT_IDS.join(', ')}`;
 
@@ -263,7 +248,7 @@ function intOption(values: Values, name: string, min: number): number {
   return v;
 }
 
-export const COMMANDS: Command[] = [validate, convert, stats, split, synth];
+export const COMMANDS: Command[] = [validate, convert, stats, split, synth, trainCommand, scoreCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -348,7 +333,26 @@ if (require.main === module) {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw e;
   });
-  const io: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n') };
+  // Cancellation: Ctrl-C / SIGTERM, or {type: 'cancel'} over IPC when the extension forked this process.
+  // The first request lets a command stop cleanly (train writes a resumable checkpoint); a second Ctrl-C exits now.
+  const cancel = new AbortController();
+  const request = (why: string): void => {
+    if (cancel.signal.aborted) {
+      process.stderr.write('reward-studio: stopping now\n');
+      process.exit(130);
+    }
+    process.stderr.write(`reward-studio: ${why} — stopping after the current step (again to stop now)\n`);
+    cancel.abort();
+  };
+  process.on('SIGINT', () => request('interrupted'));
+  process.on('SIGTERM', () => request('terminated'));
+  if (process.send) {
+    process.on('message', (m: { type?: string }) => {
+      if (m?.type === 'cancel') request('cancel requested');
+    });
+    process.channel?.unref(); // the IPC channel alone must not keep the process alive
+  }
+  const io: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), isTTY: process.stderr.isTTY, signal: cancel.signal };
   runCli(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;

@@ -115,6 +115,20 @@ export class TrainStepper {
     return out;
   }
 
+  /** The trainable parameters' current values only. */
+  trainableParams(): ModelParams {
+    const out: ModelParams = new Map();
+    for (const [name, s] of this.state) out.set(name, s.p);
+    return out;
+  }
+
+  /** Shapes of the trainable parameters. */
+  shapes(): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    for (const [name, s] of this.state) out.set(name, [...s.dims]);
+    return out;
+  }
+
   /** AdamW moments, for checkpoints. */
   moments(): { m: ModelParams; v: ModelParams } {
     const m: ModelParams = new Map();
