@@ -124,6 +124,7 @@ export const trainCommand: Command = {
     '  --config JSON         a JSON file of settings (the names below in camelCase); flags override it',
     '  --resume DIR          continue a cancelled or interrupted run from DIR/checkpoints/last',
     '  --json                one JSON event per line on stdout (start, phase, step, eval, checkpoint, done, error)',
+    '  --cache-dir DIR       where head-only runs cache backbone features (default ~/.cache/reward-studio/features; none: off)',
     '',
     FLAG_HELP,
     '',
@@ -136,6 +137,7 @@ export const trainCommand: Command = {
     config: { type: 'string' },
     resume: { type: 'string' },
     json: { type: 'boolean' },
+    'cache-dir': { type: 'string' },
     ...Object.fromEntries(Object.entries(FLAGS).map(([k, f]) => [k, { type: f.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }])),
   },
   async run(values, positionals, io) {
@@ -144,7 +146,7 @@ export const trainCommand: Command = {
     let config: TrainConfig | undefined;
     const resume = values.resume as string | undefined;
     if (resume) {
-      const extra = Object.keys(values).filter((k) => values[k] !== undefined && !['resume', 'json'].includes(k));
+      const extra = Object.keys(values).filter((k) => values[k] !== undefined && !['resume', 'json', 'cache-dir'].includes(k));
       if (extra.length) throw new UsageError(`--resume continues the run exactly as it was configured; drop ${extra.map((k) => '--' + k).join(', ')}`);
     } else {
       if (!values.data) throw new UsageError('train needs --data FILE (or --resume DIR)');
@@ -211,6 +213,7 @@ export const trainCommand: Command = {
         signal: io.signal,
         onEvent,
         onLog,
+        cacheDir: values['cache-dir'] === 'none' ? null : (values['cache-dir'] as string | undefined),
       });
       clearBar();
       if (!json) {

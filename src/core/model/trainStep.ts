@@ -8,8 +8,10 @@
 //            loss, accuracy, reward_margin, rewards_chosen, rewards_rejected, grad_norm
 //
 // Frozen parameters are folded in as initializers, so they cost no transfer and get no gradient.
+// `finishTrainStep` is the backbone-independent half (gradients, clipping, AdamW, outputs): the
+// built-in backbone uses it here, imported backbones in ./import/reward.ts.
 import { buildGradients } from '../autodiff';
-import type { OnnxModel, Value } from '../onnx';
+import type { GraphBuilder, OnnxModel, Value } from '../onnx';
 import { addAdamW, adamStateNames, addGlobalNormClip, shouldDecay, type OptimizerConfig } from '../optim';
 import { buildLossForward, type LossGraphOptions } from './graphs';
 import { builtinParamShapes } from './params';
@@ -39,22 +41,45 @@ export interface TrainStepGraph {
 
 export function buildTrainStep(opts: TrainStepOptions): TrainStepGraph {
   const f = buildLossForward({ ...opts, name: opts.name ?? 'reward_train_step' });
-  const { g } = f;
-  const names = [...f.trainable.keys()];
-  if (names.length === 0) throw new Error('buildTrainStep: nothing is trainable — choose head, top-N or all');
-  const dtype = f.rewards.dtype;
-  if (dtype === undefined) throw new Error('buildTrainStep: the rewards have no known element type');
+  if (f.trainable.size === 0) throw new Error('buildTrainStep: nothing is trainable — choose head, top-N or all');
+  if (f.rewards.dtype === undefined) throw new Error('buildTrainStep: the rewards have no known element type');
+  return finishTrainStep(f.g, { loss: f.loss, trainable: f.trainable }, { optimizer: opts.optimizer, shapes: builtinParamShapes(opts.config) });
+}
 
-  const grads = buildGradients(g, { loss: f.loss, wrt: names });
+export interface TrainStepParts {
+  /** The scalar loss (its element type is the type of `lr`). */
+  loss: Value;
+  /** The trainable parameters: graph inputs by name, in the order the step lists them. */
+  trainable: ReadonlyMap<string, Value>;
+}
+
+export interface FinishTrainStepOptions {
+  optimizer: OptimizerConfig;
+  /** Shapes of the trainable parameters (for the weight-decay policy). */
+  shapes: ReadonlyMap<string, readonly number[]>;
+}
+
+/**
+ * Completes a training step in `g`, whose forward already computes `loss` from the `trainable`
+ * inputs (and marks the metric outputs it wants): gradients of the loss, global-norm clipping,
+ * AdamW with decay where shouldDecay says, the step and lr inputs, and the new.* / new_step /
+ * grad_norm outputs. Builds the model.
+ */
+export function finishTrainStep(g: GraphBuilder, parts: TrainStepParts, opts: FinishTrainStepOptions): TrainStepGraph {
+  const names = [...parts.trainable.keys()];
+  if (names.length === 0) throw new Error('training step: nothing is trainable');
+  const dtype = parts.loss.dtype;
+  if (dtype === undefined) throw new Error('training step: the loss has no known element type');
+
+  const grads = buildGradients(g, { loss: parts.loss, wrt: names });
   const clip = addGlobalNormClip(g, grads, opts.optimizer.maxGradNorm);
-  const shapes = builtinParamShapes(opts.config);
   const step = g.input(STEP_IO.step, 'int64', []);
   const lr = g.input(STEP_IO.lr, dtype, []);
-  const decayed = names.filter((n) => shouldDecay(n, shapes.get(n) ?? [], opts.optimizer));
+  const decayed = names.filter((n) => shouldDecay(n, opts.shapes.get(n) ?? [], opts.optimizer));
   const update = addAdamW(g, {
     params: names.map((name) => ({
       name,
-      value: f.trainable.get(name) as Value,
+      value: parts.trainable.get(name) as Value,
       grad: clip.clipped.get(name) as Value,
       decay: decayed.includes(name),
     })),
@@ -74,4 +99,3 @@ export function buildTrainStep(opts: TrainStepOptions): TrainStepGraph {
   g.output(clip.norm, STEP_IO.gradNorm);
   return { model: g.build(), trainable: names, decayed };
 }
-

@@ -7,6 +7,7 @@
 // from `seed`, so a run resumed from a checkpoint takes exactly the steps the uninterrupted run would.
 import { createHash } from 'node:crypto';
 import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { readAllPairs, type PairItem } from '../data/pipeline';
 import { formatProblem, type DataProblem } from '../data/problems';
@@ -14,14 +15,15 @@ import { splitSideOf } from '../data/split';
 import { buildRewardForward, buildTrainStep, builtinConfig, builtinParamShapes, exportRewardModel, initBuiltinParams, IO, type BuiltinBackboneConfig, type ModelParams, type TrainStepGraph } from '../model';
 import { encodeModel, type OnnxModel } from '../onnx';
 import { optimizerConfig, scheduledLr, scheduleFor, type LrSchedule } from '../optim';
-import { Runtime, type RuntimeSession, type Tensor } from '../runtime';
+import { Runtime } from '../runtime';
 import { bucketBatches, describeTruncation, loadTokenizer, tokenizePairs, trainTokenizer, type RewardTokenizedPair, type RewardTokenizer } from '../tokenize';
 import { formatPair } from '../tokenize/format';
-import { collatePairs } from './batch';
 import { modelDefiningFields, resolveLearningRate, type TrainConfig } from './config';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from './events';
 import { encodeSafetensors, readSafetensors, writeFileAtomic, type NamedTensor } from './safetensors';
-import { TrainStepper, type StepMetrics } from './stepper';
+import { FullEngine, HeadEngine, type RunEngine } from './engines';
+import { buildBuiltinFeatureGraph, buildHeadStep, builtinModelIdentity, FeatureCache } from './features';
+import type { StepMetrics } from './stepper';
 
 export const MODEL_CARD_FORMAT = 'reward-studio/reward-model@1';
 export const CHECKPOINT_FORMAT = 'reward-studio/checkpoint@1';
@@ -67,6 +69,17 @@ export interface TrainRunOptions {
   command?: string;
   /** Use this runtime instead of starting one (tests). */
   runtime?: Runtime;
+  /**
+   * Where head-only runs cache backbone features (keyed by model, tokenizer, template, max length and
+   * the tokens). Default $XDG_CACHE_HOME/reward-studio/features or ~/.cache/reward-studio/features;
+   * null: no cache.
+   */
+  cacheDir?: string | null;
+}
+
+export function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME && process.env.XDG_CACHE_HOME.length > 0 ? process.env.XDG_CACHE_HOME : join(homedir(), '.cache');
+  return join(base, 'reward-studio', 'features');
 }
 
 interface CheckpointState {
@@ -235,16 +248,53 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
 
   const rt = opts.runtime ?? (await startRuntime(config));
   const ownRuntime = opts.runtime === undefined;
-  let stepper: TrainStepper | undefined;
-  let evalSession: RuntimeSession | undefined;
+  let engine: RunEngine | undefined;
   try {
-    stepper = await TrainStepper.create(rt, model.stepGraph, model.params, model.shapes, {
-      useMargin: config.useMargin,
-      resume: resumed ? { step: resumed.state.step, m: resumed.m, v: resumed.v } : undefined,
-    });
-    if (evalPairs.length > 0) evalSession = await rt.createSession(encodeModel(model.evalGraph()), { label: 'eval' });
+    const resume = resumed ? { step: resumed.state.step, m: resumed.m, v: resumed.v } : undefined;
+    if (config.trainable === 'head') {
+      phase({ type: 'phase', phase: 'features', message: 'computing the frozen backbone\'s features (cached for later runs)' });
+      const cacheDir = opts.cacheDir === undefined ? defaultCacheDir() : opts.cacheDir;
+      const cache =
+        cacheDir === null
+          ? null
+          : FeatureCache.open(
+              cacheDir,
+              { model: model.identity(), tokenizerSha256: tokenizer.identity.sha256, template: config.template, maxLength: config.maxLength, truncation: config.truncation },
+              model.dModel,
+              { onWarning: (m) => log(`feature cache: ${m}`) },
+            );
+      let lastReport = 0;
+      engine = await HeadEngine.create(rt, {
+        graph: buildHeadStep({ dModel: model.dModel, optimizer, useMargin: config.useMargin, centerCoef: config.centerRewardsCoefficient }),
+        featureGraph: model.featureGraph(),
+        cache,
+        pairs: [...trainPairs, ...evalPairs],
+        head: new Map([['head.w', model.params.get('head.w')!]]),
+        padId: tokenizer.pad.id,
+        resume,
+        signal: opts.signal,
+        onProgress: (p) => {
+          if (Date.now() - lastReport < 2000 && p.computed < p.toCompute) return;
+          lastReport = Date.now();
+          const m = `features: ${p.cached} of ${p.total} sequences cached, ${p.computed}/${p.toCompute} computed`;
+          log(m);
+          emit({ type: 'log', level: 'info', message: m });
+        },
+      });
+    } else {
+      engine = await FullEngine.create(rt, {
+        graph: model.stepGraph(),
+        params: model.params,
+        shapes: model.shapes,
+        evalGraph: model.evalGraph(),
+        useMargin: config.useMargin,
+        padId: tokenizer.pad.id,
+        resume,
+      });
+    }
+    const trainable = engine.trainable;
     const totalParams = [...model.allShapes.values()].reduce((s, d) => s + d.reduce((a, b) => a * b, 1), 0);
-    const trainableParams = model.stepGraph.trainable.reduce((s, n) => s + (model.shapes.get(n) ?? []).reduce((a, b) => a * b, 1), 0);
+    const trainableParams = trainable.reduce((s, n) => s + (engine!.shapes().get(n) ?? []).reduce((a, b) => a * b, 1), 0);
 
     const start: StartEvent = {
       type: 'start',
@@ -288,7 +338,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
       sinceBest: 0,
       evals: [],
       elapsedSeconds: 0,
-      trainable: model.stepGraph.trainable,
+      trainable: [...trainable],
     };
     const elapsedBefore = st.elapsedSeconds;
     const runStart = Date.now();
@@ -300,7 +350,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
     let status: DoneEvent['status'] = 'completed';
 
     const evaluate = async (): Promise<EvalEvent> => {
-      const ev = await runEval(evalSession!, evalPairs, stepper!, tokenizer.pad.id, config, st.step, stepsPerEpoch);
+      const ev = await runEval(engine!, evalPairs, config, st.step, stepsPerEpoch);
       const improved = st.best === null || ev.loss < st.best.loss - config.earlyStopping.minDelta;
       const isBest = st.best === null || ev.loss < st.best.loss;
       ev.best = isBest;
@@ -322,7 +372,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
     };
     const saveCheckpoint = (dir: string, reason: CheckpointEvent['reason']): void => {
       st.elapsedSeconds = elapsed();
-      writeCheckpoint(dir, st, stepper!);
+      writeCheckpoint(dir, st, engine!);
       emit({ type: 'checkpoint', step: st.step, dir, reason });
     };
 
@@ -337,9 +387,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
         order = bucketBatches(trainPairs, { batchSize: config.batchSize, seed: (config.seed + epoch * 7919) >>> 0 }).batches;
         orderEpoch = epoch;
       }
-      const batch = collatePairs(order[st.step % stepsPerEpoch], tokenizer.pad.id);
-      const m = await stepper.step(batch, scheduledLr(schedule, st.step));
-      st.step = stepper.steps;
+      const m = await engine.step(order[st.step % stepsPerEpoch], scheduledLr(schedule, st.step));
+      st.step = engine.steps;
       if (!Number.isFinite(m.loss)) {
         throw new TrainError(`the loss became ${m.loss} at step ${st.step}: lower the learning rate (now ${lr}) or check the data`, 'runtime');
       }
@@ -355,7 +404,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
         windowStart = Date.now();
       }
       const endOfEpoch = st.step % stepsPerEpoch === 0 || st.step === totalSteps;
-      const evalNow = evalSession !== undefined && (endOfEpoch || (config.evalSteps > 0 && st.step % config.evalSteps === 0));
+      const evalNow = evalPairs.length > 0 && (endOfEpoch || (config.evalSteps > 0 && st.step % config.evalSteps === 0));
       if (evalNow) {
         await evaluate();
         saveCheckpoint(lastDir, 'eval');
@@ -383,7 +432,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
     // ── export ──
     phase({ type: 'phase', phase: 'exporting', message: 'exporting reward-model.onnx' });
     const useBest = config.exportModel === 'best' && st.best !== null && existsSync(join(bestDir, 'params.safetensors'));
-    const finalParams = useBest ? fromTensors(readSafetensors(join(bestDir, 'params.safetensors')).tensors) : stepper.params();
+    const finalParams = useBest ? fromTensors(readSafetensors(join(bestDir, 'params.safetensors')).tensors) : engine.trainableParams();
     const exportedStep = useBest ? st.best!.step : st.step;
     const exported = model.export(finalParams, tokenizer);
     const modelFile = join(outDir, OUTPUT.model);
@@ -422,8 +471,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
     emit(done);
     return done;
   } finally {
-    await stepper?.release().catch(() => undefined);
-    await evalSession?.release().catch(() => undefined);
+    await engine?.release().catch(() => undefined);
     if (ownRuntime) await rt.dispose().catch(() => undefined);
     void started;
   }
@@ -466,13 +514,19 @@ async function readSplit(dataFile: string, evalFile: string | null, config: Trai
 interface RunModel {
   describe: string;
   backboneConfig: unknown;
-  /** Starting values of every parameter the step graph or the export needs. */
+  dModel: number;
+  /** Starting values of every parameter (trainable ones replaced by the checkpoint's when resuming). */
   params: ModelParams;
   shapes: Map<string, number[]>;
   allShapes: Map<string, number[]>;
-  stepGraph: TrainStepGraph;
+  /** The whole training step (not built for head-only runs: the head step replaces it). */
+  stepGraph(): TrainStepGraph;
   /** input_ids, attention_mask, every trainable parameter → rewards. */
   evalGraph(): OnnxModel;
+  /** input_ids, attention_mask → the frozen backbone's last-token features (head-only runs). */
+  featureGraph(): OnnxModel;
+  /** Names the frozen backbone for the feature cache. */
+  identity(): string;
   export(params: ModelParams, tokenizer: RewardTokenizer): OnnxModel;
 }
 
@@ -489,20 +543,25 @@ function buildModel(config: TrainConfig, tokenizer: RewardTokenizer, optimizer: 
   const init = initBuiltinParams(bc, config.seed, 'float32');
   if (resumedParams) for (const [k, v] of resumedParams) init.set(k, v);
   const trainable = config.trainable;
-  const stepGraph = buildTrainStep({ config: bc, params: init, trainable, optimizer, useMargin: config.useMargin, centerCoef: config.centerRewardsCoefficient });
+  let step: TrainStepGraph | undefined;
+  const stepGraph = (): TrainStepGraph =>
+    (step ??= buildTrainStep({ config: bc, params: init, trainable, optimizer, useMargin: config.useMargin, centerCoef: config.centerRewardsCoefficient }));
   const shapes = builtinParamShapes(bc);
   return {
     describe: `built-in GPT (d ${bc.dModel}, ${bc.nLayers} layers, ${bc.nHeads} heads, vocab ${bc.vocab}, max ${bc.maxLen} tokens)`,
     backboneConfig: { kind: 'builtin', ...bc },
+    dModel: bc.dModel,
     params: init,
     shapes,
     allShapes: shapes,
     stepGraph,
     evalGraph: () => {
-      const f = buildRewardForward({ config: bc, params: init, trainable: stepGraph.trainable, name: 'reward_eval' });
+      const f = buildRewardForward({ config: bc, params: init, trainable: stepGraph().trainable, name: 'reward_eval' });
       f.g.output(f.rewards, IO.rewards);
       return f.g.build();
     },
+    featureGraph: () => buildBuiltinFeatureGraph(bc, init),
+    identity: () => builtinModelIdentity(bc, init),
     export: (params, tok) => {
       const full = new Map(init);
       for (const [k, v] of params) full.set(k, v);
@@ -513,19 +572,7 @@ function buildModel(config: TrainConfig, tokenizer: RewardTokenizer, optimizer: 
 
 // ── evaluation ──
 
-async function runEval(
-  session: RuntimeSession,
-  pairs: readonly RewardTokenizedPair[],
-  stepper: TrainStepper,
-  padId: number,
-  config: TrainConfig,
-  step: number,
-  stepsPerEpoch: number,
-): Promise<EvalEvent> {
-  const params = stepper.params();
-  const paramFeeds: Record<string, Tensor> = {};
-  const shapes = stepper.shapes();
-  for (const name of stepper.trainable) paramFeeds[name] = { dtype: 'float32', dims: shapes.get(name)!, data: params.get(name) as Float32Array };
+async function runEval(engine: RunEngine, pairs: readonly RewardTokenizedPair[], config: TrainConfig, step: number, stepsPerEpoch: number): Promise<EvalEvent> {
   const batchSize = Math.max(config.batchSize, 16);
   const { batches } = bucketBatches(pairs, { batchSize, seed: 0 });
   let loss = 0;
@@ -533,20 +580,13 @@ async function runEval(
   let margin = 0;
   const rewards: number[] = [];
   for (const b of batches) {
-    const batch = collatePairs(b, padId);
-    const rows = 2 * batch.pairs;
-    const out = await session.run({
-      ...paramFeeds,
-      [IO.inputIds]: { dtype: 'int64', dims: [rows, batch.seqLen], data: batch.inputIds },
-      [IO.attentionMask]: { dtype: 'int64', dims: [rows, batch.seqLen], data: batch.attentionMask },
-    });
-    const r = out[IO.rewards].data as Float32Array;
-    for (let i = 0; i < batch.pairs; i++) {
-      const d = r[i] - r[batch.pairs + i];
-      loss += softplus(-(d - (config.useMargin ? batch.margin[i] : 0)));
+    const r = await engine.score(b);
+    for (let i = 0; i < b.length; i++) {
+      const d = r.chosen[i] - r.rejected[i];
+      loss += softplus(-(d - (config.useMargin ? r.margin[i] : 0)));
       correct += d > 0 ? 1 : d === 0 ? 0.5 : 0;
       margin += d;
-      rewards.push(r[i], r[batch.pairs + i]);
+      rewards.push(r.chosen[i], r.rejected[i]);
     }
   }
   const n = pairs.length;
@@ -625,7 +665,7 @@ function fromTensors(t: Map<string, NamedTensor>): ModelParams {
 }
 
 /** Writes params, optimizer state and the run state into `dir` atomically (a new folder renamed over the old). */
-function writeCheckpoint(dir: string, st: CheckpointState, stepper: TrainStepper): void {
+function writeCheckpoint(dir: string, st: CheckpointState, stepper: RunEngine): void {
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

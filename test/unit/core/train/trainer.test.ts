@@ -165,6 +165,44 @@ void test('cancel leaves a resumable checkpoint; resuming takes exactly the step
   await assert.rejects(runTraining({ outDir: changed, resume: true }), /changed since the checkpoint/);
 });
 
+void test('head-only runs train on cached backbone features: a second run with other settings computes none', async () => {
+  const cacheDir = join(tmp.dir, 'cache');
+  const config = resolveTrainConfig({ values: { ...TINY, trainable: 'head', epochs: 3 } as Record<string, unknown>, source: 'test' });
+  const logs1: string[] = [];
+  const first = await runTraining({ dataFile: data, outDir: join(tmp.dir, 'head-1'), config, cacheDir, onLog: (l) => logs1.push(l) });
+  assert.equal(first.status, 'completed');
+  const start = events(join(tmp.dir, 'head-1')).find((e) => e.type === 'start');
+  assert.ok(start && start.type === 'start');
+  assert.equal(start.parameters.trainable, 16, 'only the head (d = 16) trains');
+  assert.ok(logs1.some((l) => / 0 of \d+ sequences cached/.test(l)), logs1.join('\n'));
+  const losses = events(join(tmp.dir, 'head-1')).filter((e) => e.type === 'step').map((e) => (e as { loss: number }).loss);
+  assert.ok(losses.at(-1)! < losses[0], `the head learns: ${losses[0]} → ${losses.at(-1)}`);
+  // Only head.w is in the checkpoint; the export holds the frozen backbone too and loads.
+  const ck = readSafetensors(join(tmp.dir, 'head-1', 'checkpoints', 'last', 'params.safetensors')).tensors;
+  assert.deepEqual([...ck.keys()], ['head.w']);
+
+  const logs2: string[] = [];
+  const again = resolveTrainConfig({ values: { ...TINY, trainable: 'head', epochs: 3, learningRate: 3e-3, batchSize: 8 } as Record<string, unknown>, source: 'test' });
+  await runTraining({ dataFile: data, outDir: join(tmp.dir, 'head-2'), config: again, cacheDir, onLog: (l) => logs2.push(l) });
+  const counts = logs2.map((l) => / (\d+) of (\d+) sequences cached, (\d+)\/(\d+) computed/.exec(l)).filter((m) => m !== null);
+  assert.ok(counts.length > 0, logs2.join('\n'));
+  for (const m of counts) {
+    assert.equal(m[1], m[2], 'every sequence came from the cache');
+    assert.equal(m[4], '0', 'nothing computed');
+  }
+
+  // Resume works head-only too.
+  const ac = new AbortController();
+  const h3 = join(tmp.dir, 'head-3');
+  const c = await runTraining({ dataFile: data, outDir: h3, config, cacheDir, signal: ac.signal, onEvent: (e) => e.type === 'step' && e.step === 4 && ac.abort() });
+  assert.equal(c.status, 'cancelled');
+  const r = await runTraining({ outDir: h3, resume: true, cacheDir });
+  assert.equal(r.status, 'completed');
+  const a = readSafetensors(join(tmp.dir, 'head-1', 'checkpoints', 'last', 'params.safetensors')).tensors.get('head.w')!.data;
+  const b = readSafetensors(join(h3, 'checkpoints', 'last', 'params.safetensors')).tensors.get('head.w')!.data;
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= 1e-6, `head.w[${i}] ${x} vs ${b[i]}`));
+});
+
 void test('CLI: train --json prints events; score writes every record with its rewards; a wrong tokenizer fails clearly', async () => {
   const out = join(tmp.dir, 'cli-run');
   const cfg = join(tmp.dir, 'tiny.json');
