@@ -13,16 +13,26 @@ import { readAllPairs, type PairItem } from '../data/pipeline';
 import { formatProblem, type DataProblem } from '../data/problems';
 import { splitSideOf } from '../data/split';
 import { buildRewardForward, buildTrainStep, builtinConfig, builtinParamShapes, exportRewardModel, initBuiltinParams, IO, type BuiltinBackboneConfig, type ModelParams, type TrainStepGraph } from '../model';
-import { encodeModel, type OnnxModel } from '../onnx';
+import {
+  analyzeBackbone,
+  BackboneImportError,
+  buildImportedBackbone,
+  buildImportedScoringGraph,
+  buildImportedTrainStep,
+  exportImportedRewardModel,
+  type BackboneAnalysis,
+  type TrainableChoice,
+} from '../model/import';
+import { encodeModel, readModel, type OnnxModel } from '../onnx';
 import { optimizerConfig, scheduledLr, scheduleFor, type LrSchedule } from '../optim';
 import { Runtime } from '../runtime';
 import { bucketBatches, describeTruncation, loadTokenizer, tokenizePairs, trainTokenizer, type RewardTokenizedPair, type RewardTokenizer } from '../tokenize';
 import { formatPair } from '../tokenize/format';
-import { modelDefiningFields, resolveLearningRate, type TrainConfig } from './config';
+import { modelDefiningFields, resolveLearningRate, topBlocks, type TrainConfig } from './config';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from './events';
 import { encodeSafetensors, readSafetensors, writeFileAtomic, type NamedTensor } from './safetensors';
 import { FullEngine, HeadEngine, type RunEngine } from './engines';
-import { buildBuiltinFeatureGraph, buildHeadStep, builtinModelIdentity, FeatureCache } from './features';
+import { buildBuiltinFeatureGraph, buildFeatureGraphFrom, buildHeadStep, builtinModelIdentity, FeatureCache } from './features';
 import type { StepMetrics } from './stepper';
 
 export const MODEL_CARD_FORMAT = 'reward-studio/reward-model@1';
@@ -531,9 +541,7 @@ interface RunModel {
 }
 
 function buildModel(config: TrainConfig, tokenizer: RewardTokenizer, optimizer: ReturnType<typeof optimizerConfig>, resumedParams?: ModelParams): RunModel {
-  if (config.backbone !== 'builtin') {
-    throw new TrainError(`training an imported backbone (${config.backbone}) from the trainer is not wired yet; use backbone 'builtin'`, 'backbone');
-  }
+  if (config.backbone !== 'builtin') return importedModel(config, tokenizer, optimizer, resumedParams);
   let bc: BuiltinBackboneConfig;
   try {
     bc = builtinConfig({ vocab: tokenizer.vocabSize, dModel: config.builtin.dModel, nHeads: config.builtin.nHeads, nLayers: config.builtin.nLayers, maxLen: config.maxLength });
@@ -566,6 +574,69 @@ function buildModel(config: TrainConfig, tokenizer: RewardTokenizer, optimizer: 
       const full = new Map(init);
       for (const [k, v] of params) full.set(k, v);
       return exportRewardModel({ config: bc, params: full, tokenizer: { name: tok.identity.name, sha256: tok.identity.sha256, padTokenId: tok.pad.id } });
+    },
+  };
+}
+
+/** A user's exported backbone (src/core/model/import) as the run's model. */
+function importedModel(config: TrainConfig, tokenizer: RewardTokenizer, optimizer: ReturnType<typeof optimizerConfig>, resumedParams?: ModelParams): RunModel {
+  const file = resolve(config.backbone);
+  if (!existsSync(file)) throw new TrainError(`backbone ${file}: no such file; give an exported .onnx (or 'builtin')`, 'backbone');
+  let source: OnnxModel;
+  let analysis: BackboneAnalysis;
+  try {
+    source = readModel(file);
+    analysis = analyzeBackbone(source, config.hiddenState ? { hiddenState: config.hiddenState } : {});
+  } catch (e) {
+    throw new TrainError(`backbone ${file}: ${(e as Error).message}`, 'backbone');
+  }
+  if (analysis.vocabSize !== undefined && tokenizer.vocabSize > analysis.vocabSize) {
+    throw new TrainError(
+      `the tokenizer has ${tokenizer.vocabSize} tokens but ${basename(file)}'s embedding has ${analysis.vocabSize} rows: ids past ${analysis.vocabSize - 1} cannot be looked up. Use the tokenizer the backbone was exported with.`,
+      'backbone',
+    );
+  }
+  const limit = analysis.fixedSeqLen ?? analysis.maxSeqLen;
+  if (limit !== undefined && config.maxLength > limit) {
+    throw new TrainError(`maxLength ${config.maxLength} is longer than ${basename(file)} takes (${limit} tokens); set maxLength to ${limit} or less`, 'config');
+  }
+  const choice: TrainableChoice = config.trainable === 'head' ? 'head' : config.trainable === 'all' ? 'all' : { top: topBlocks(config.trainable) };
+  let step: ReturnType<typeof buildImportedTrainStep> | undefined;
+  const build = (): ReturnType<typeof buildImportedTrainStep> => {
+    try {
+      step ??= buildImportedTrainStep(source, analysis, { trainable: choice, optimizer, useMargin: config.useMargin, centerCoef: config.centerRewardsCoefficient });
+    } catch (e) {
+      if (e instanceof BackboneImportError) throw new TrainError(`backbone ${file}: ${e.message}`, 'backbone');
+      throw e;
+    }
+    return step;
+  };
+  const H = analysis.hiddenSize;
+  // Head-only runs never build the training step (it would be the whole frozen graph for nothing).
+  const params: ModelParams = config.trainable === 'head' ? new Map([['head.w', new Float32Array(H)]]) : new Map(build().params);
+  if (resumedParams) for (const [k, v] of resumedParams) params.set(k, v);
+  const shapes = config.trainable === 'head' ? new Map([['head.w', [H]]]) : build().shapes;
+  const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const allShapes = new Map<string, number[]>(analysis.params.map((p) => [p.name, [...p.shape]]));
+  allShapes.set('head.w', [H]);
+  return {
+    describe: `imported ${basename(file)} (hidden ${H}${analysis.vocabSize ? `, vocab ${analysis.vocabSize}` : ''}${limit ? `, max ${limit} tokens` : ''})`,
+    backboneConfig: { kind: 'imported', file, sha256: sha, hiddenState: analysis.hidden.name, hiddenSize: H, vocabSize: analysis.vocabSize ?? null, maxSeqLen: limit ?? null },
+    dModel: H,
+    params,
+    shapes,
+    allShapes,
+    stepGraph: () => build().graph,
+    evalGraph: () => buildImportedScoringGraph(source, analysis, { params, inputs: build().graph.trainable }),
+    featureGraph: () => {
+      const w = buildImportedBackbone(source, analysis, { trainable: 'head', name: 'features' });
+      return buildFeatureGraphFrom(w.builder, w.hidden, w.attentionMask);
+    },
+    identity: () => `onnx:${sha}:${analysis.hidden.name}`,
+    export: (trained, tok) => {
+      const full = new Map(params);
+      for (const [k, v] of trained) full.set(k, v);
+      return exportImportedRewardModel(source, analysis, full, { tokenizer: { name: tok.identity.name, sha256: tok.identity.sha256, padTokenId: tok.pad.id } });
     },
   };
 }

@@ -8,3 +8,5 @@ export type { BackboneImportErrorCode } from './errors';
 export { partFromName } from './params';
 export { roleFromName } from './inputs';
 export type * from './types';
+export { buildImportedTrainStep, buildImportedScoringGraph, exportImportedRewardModel } from './reward';
+export type { ImportedTrainStep, ImportedTrainStepOptions, ImportedScoringOptions, ImportedExportOptions, ImportedWeights } from './reward';
