@@ -18,8 +18,8 @@ export interface Command {
 export interface Io {
   out(text: string): void;
   err(text: string): void;
-  /** True when stderr is a terminal (progress bars redraw in place). */
-  isTTY?: boolean;
+  /** Set when stderr is a terminal: rewrites the current line in place (a progress bar); '' clears it. */
+  progress?(text: string): void;
   /** A cancellation request from outside (Ctrl-C, the extension's IPC message). */
   signal?: AbortSignal;
 }

@@ -352,7 +352,7 @@ if (require.main === module) {
     });
     process.channel?.unref(); // the IPC channel alone must not keep the process alive
   }
-  const io: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), isTTY: process.stderr.isTTY, signal: cancel.signal };
+  const io: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), progress: process.stderr.isTTY ? (t) => process.stderr.write(`\r\u001b[2K${t}`) : undefined, signal: cancel.signal };
   runCli(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;

@@ -177,20 +177,20 @@ export const trainCommand: Command = {
       }
     }
 
-    const tty = io.isTTY === true && !json;
+    const progress = json ? undefined : io.progress;
+    const tty = progress !== undefined;
     let barShown = false;
     const clearBar = (): void => {
-      if (barShown) io.err('\u001b[1A\u001b[2K\u001b[1A');
+      if (barShown) progress?.('');
       barShown = false;
     };
     const onEvent = (e: TrainEvent): void => {
       if (json) io.out(JSON.stringify(e));
       if (!tty) return;
       if (e.type === 'step') {
-        clearBar();
-        io.err(
+        progress?.(
           `${bar(e.step / e.totalSteps)} ${((100 * e.step) / e.totalSteps).toFixed(0).padStart(3)}%  step ${e.step}/${e.totalSteps}  epoch ${e.epoch.toFixed(2)}  ` +
-            `loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy)}  ${Math.round(e.tokensPerSecond)} tok/s  ETA ${clock(e.etaSeconds)}\n`,
+            `loss ${e.loss.toFixed(4)}  acc ${pct(e.accuracy)}  ${Math.round(e.tokensPerSecond)} tok/s  ETA ${clock(e.etaSeconds)}`,
         );
         barShown = true;
       }

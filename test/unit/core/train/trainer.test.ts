@@ -235,6 +235,22 @@ void test('CLI: train --json prints events; score writes every record with its r
   assert.equal(wrong.code, 1);
   assert.match(wrong.err, /Tokenizer mismatch: the model was trained with tokenizer "reward-studio-bpe-320"/);
 
+  // On a terminal: a progress bar redrawn in place, the log lines around it, the result at the end.
+  const bars: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(['train', '--data', data, '--out', join(tmp.dir, 'tty-run'), '--config', cfg, '--max-steps', '6', '--log-steps', '2'], {
+    out: () => undefined,
+    err: (t) => err.push(t),
+    progress: (t) => bars.push(t),
+  });
+  assert.equal(code, 0);
+  assert.deepEqual(
+    bars.filter(Boolean).map((b) => /step (\d+)\/6/.exec(b)?.[1]),
+    ['2', '4', '6'],
+  );
+  assert.equal(bars.at(-1), '', 'the bar is cleared before the summary');
+  assert.match(err.join('\n'), /held-out accuracy [\d.]+% \(best by eval loss, step \d+\) vs length-only baseline [\d.]+% on \d+ pairs/);
+
   const bad = await cli('train', '--data', data, '--out', join(tmp.dir, 'x'), '--batch-size', '0');
   assert.equal(bad.code, 2);
   assert.match(bad.err, /command line \(--batch-size\): batchSize must be an integer ≥ 1/);
