@@ -140,6 +140,30 @@ export const EXPORT_METADATA = Object.freeze({
 
 export const EXPORT_FORMAT = 'reward-model/1';
 
+/** The metadata_props of an exported reward model: the standard keys in order, then `extra` sorted by key. */
+export function exportMetadata(
+  backbone: string,
+  config: unknown,
+  tokenizer: TokenizerIdentity = {},
+  extra: Readonly<Record<string, string>> = {},
+): StringStringEntry[] {
+  const props: StringStringEntry[] = [
+    { key: EXPORT_METADATA.format, value: EXPORT_FORMAT },
+    { key: EXPORT_METADATA.backbone, value: backbone },
+    { key: EXPORT_METADATA.config, value: JSON.stringify(config) },
+    { key: EXPORT_METADATA.padding, value: 'right' },
+    { key: EXPORT_METADATA.tokenizerName, value: tokenizer.name ?? '' },
+    { key: EXPORT_METADATA.tokenizerSha256, value: tokenizer.sha256 ?? '' },
+    { key: EXPORT_METADATA.tokenizerPadTokenId, value: tokenizer.padTokenId === undefined ? '' : String(tokenizer.padTokenId) },
+  ];
+  const standard = new Set(props.map((p) => p.key));
+  for (const key of Object.keys(extra).sort()) {
+    if (standard.has(key)) throw new Error(`export metadata: '${key}' is written by the exporter itself`);
+    props.push({ key, value: extra[key] });
+  }
+  return props;
+}
+
 /**
  * A self-contained reward model: input_ids, attention_mask (int64 [batch, seq], right padding) →
  * rewards (float32 [batch]), every weight an initializer, the config and tokenizer identity in
@@ -151,22 +175,12 @@ export function exportRewardModel(opts: ExportOptions): OnnxModel {
   f.g.output(f.rewards, IO.rewards);
   const model = f.g.build();
   const c = opts.config;
-  const t = opts.tokenizer ?? {};
-  const props: StringStringEntry[] = [
-    { key: EXPORT_METADATA.format, value: EXPORT_FORMAT },
-    { key: EXPORT_METADATA.backbone, value: 'builtin-gpt' },
-    { key: EXPORT_METADATA.config, value: JSON.stringify({ vocab: c.vocab, dModel: c.dModel, nHeads: c.nHeads, nLayers: c.nLayers, maxLen: c.maxLen, eps: c.eps }) },
-    { key: EXPORT_METADATA.padding, value: 'right' },
-    { key: EXPORT_METADATA.tokenizerName, value: t.name ?? '' },
-    { key: EXPORT_METADATA.tokenizerSha256, value: t.sha256 ?? '' },
-    { key: EXPORT_METADATA.tokenizerPadTokenId, value: t.padTokenId === undefined ? '' : String(t.padTokenId) },
-  ];
-  const standard = new Set(props.map((p) => p.key));
-  for (const key of Object.keys(opts.metadata ?? {}).sort()) {
-    if (standard.has(key)) throw new Error(`export metadata: '${key}' is written by the exporter itself`);
-    props.push({ key, value: opts.metadata![key] });
-  }
-  model.metadataProps = props;
+  model.metadataProps = exportMetadata(
+    'builtin-gpt',
+    { vocab: c.vocab, dModel: c.dModel, nHeads: c.nHeads, nLayers: c.nLayers, maxLen: c.maxLen, eps: c.eps },
+    opts.tokenizer,
+    opts.metadata,
+  );
   model.docString =
     'Reward Studio reward model. Inputs: input_ids, attention_mask (int64 [batch, seq], right padding). ' +
     'Output: rewards (float32 [batch]), read at each row\'s last token with attention_mask 1.';

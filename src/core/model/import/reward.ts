@@ -11,9 +11,9 @@
 //
 // Parameters are named as in the wrapper ('backbone/<name in the export>', and 'head.w'); their values
 // are float32 (ModelParams).
-import { elementCount, makeTensor, tensorToArray, type OnnxModel, type StringStringEntry, type TensorArray, type TensorProto, type Value } from '../../onnx';
+import { elementCount, makeTensor, tensorToArray, type OnnxModel, type TensorArray, type TensorProto, type Value } from '../../onnx';
 import type { OptimizerConfig } from '../../optim';
-import { EXPORT_FORMAT, EXPORT_METADATA, IO, type TokenizerIdentity } from '../graphs';
+import { exportMetadata, IO, type TokenizerIdentity } from '../graphs';
 import { addRewardHead } from '../head';
 import { addBradleyTerryLoss } from '../loss';
 import { HEAD_WEIGHT, type ModelParams } from '../params';
@@ -168,32 +168,19 @@ export interface ImportedExportOptions {
 export function exportImportedRewardModel(source: OnnxModel, analysis: BackboneAnalysis, params: ModelParams, opts: ImportedExportOptions = {}): OnnxModel {
   if (!params.has(HEAD_WEIGHT)) throw new Error(`exportImportedRewardModel: params has no '${HEAD_WEIGHT}' (the trained reward head)`);
   const model = buildImportedScoringGraph(source, analysis, { params, weights: opts.weights });
-  const t = opts.tokenizer ?? {};
-  const props: StringStringEntry[] = [
-    { key: EXPORT_METADATA.format, value: EXPORT_FORMAT },
-    { key: EXPORT_METADATA.backbone, value: `imported:${describeSource(source)}` },
+  model.metadataProps = exportMetadata(
+    `imported:${describeSource(source)}`,
     {
-      key: EXPORT_METADATA.config,
-      value: JSON.stringify({
-        hiddenSize: analysis.hiddenSize,
-        vocabSize: analysis.vocabSize ?? null,
-        maxSeqLen: analysis.maxSeqLen ?? null,
-        fixedSeqLen: analysis.fixedSeqLen ?? null,
-        fixedBatch: analysis.fixedBatch ?? null,
-        causal: analysis.causal,
-      }),
+      hiddenSize: analysis.hiddenSize,
+      vocabSize: analysis.vocabSize ?? null,
+      maxSeqLen: analysis.maxSeqLen ?? null,
+      fixedSeqLen: analysis.fixedSeqLen ?? null,
+      fixedBatch: analysis.fixedBatch ?? null,
+      causal: analysis.causal,
     },
-    { key: EXPORT_METADATA.padding, value: 'right' },
-    { key: EXPORT_METADATA.tokenizerName, value: t.name ?? '' },
-    { key: EXPORT_METADATA.tokenizerSha256, value: t.sha256 ?? '' },
-    { key: EXPORT_METADATA.tokenizerPadTokenId, value: t.padTokenId === undefined ? '' : String(t.padTokenId) },
-  ];
-  const standard = new Set(props.map((p) => p.key));
-  for (const key of Object.keys(opts.metadata ?? {}).sort()) {
-    if (standard.has(key)) throw new Error(`export metadata: '${key}' is written by the exporter itself`);
-    props.push({ key, value: opts.metadata![key] });
-  }
-  model.metadataProps = props;
+    opts.tokenizer,
+    opts.metadata,
+  );
   model.docString =
     `Reward Studio reward model over a backbone imported from ${analysis.source}. Inputs: input_ids, attention_mask (int64 [batch, seq], right padding). ` +
     "Output: rewards (float32 [batch]), read at each row's last token with attention_mask 1.";
