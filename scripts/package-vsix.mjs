@@ -108,7 +108,10 @@ function checkContents(files, target) {
   const need = [
     'package.json',
     'dist/extension.js',
+    'dist/cli.js',
+    'dist/runtimeWorker.js',
     'dist/webview/stats.js',
+    'dist/webview/train.js',
     'node_modules/onnxruntime-node/dist/index.js',
     'node_modules/onnxruntime-common/dist/cjs/index.js',
     'node_modules/onnxruntime-common/dist/cjs/package.json',

@@ -350,6 +350,10 @@ if (require.main === module) {
     process.on('message', (m: { type?: string }) => {
       if (m?.type === 'cancel') request('cancel requested');
     });
+    // The parent (VS Code) went away without saying cancel: stop cleanly rather than train on as an orphan.
+    process.on('disconnect', () => {
+      if (!cancel.signal.aborted) request('the editor that started this run went away');
+    });
     process.channel?.unref(); // the IPC channel alone must not keep the process alive
   }
   const io: Io = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n'), progress: process.stderr.isTTY ? (t) => process.stderr.write(`\r\u001b[2K${t}`) : undefined, signal: cancel.signal };

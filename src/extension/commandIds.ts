@@ -6,8 +6,14 @@ export const COMMAND_IDS = [
   'rewardStudio.validateFile',
   'rewardStudio.showStats',
   'rewardStudio.refreshDatasets',
+  'rewardStudio.trainRewardModel',
+  'rewardStudio.showTrainingDashboard',
+  'rewardStudio.resumeTraining',
+  'rewardStudio.cancelTraining',
   /** Internal (hidden from the palette): versions and native binaries of the model runtime. */
   'rewardStudio.internal.runtimeInfo',
+  /** Internal (hidden from the palette): the current training run's status, for tests and support. */
+  'rewardStudio.internal.trainingStatus',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

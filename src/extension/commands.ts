@@ -12,11 +12,13 @@ import type { ValidationDiagnostics } from './diagnostics';
 import { EXCLUDE_GLOB, PICKABLE_FILES_GLOB, errorMessage, isPreferenceFileName } from './report';
 import { describeRuntime, runtimeInfo } from './runtimeInfo';
 import type { StatsPanels } from './statsPanel';
+import type { TrainingManager } from './train/trainingManager';
 
 export interface CommandContext {
   diagnostics: ValidationDiagnostics;
   datasets: DatasetsView;
   stats: StatsPanels;
+  training: TrainingManager;
   log: vscode.LogOutputChannel;
 }
 
@@ -34,11 +36,20 @@ export function createCommands(ctx: CommandContext): Record<CommandId, CommandHa
       for (const uri of await targetFiles(args, 'Show Preference Data Stats')) ctx.stats.show(uri);
     },
     'rewardStudio.refreshDatasets': () => ctx.datasets.refresh(),
+    'rewardStudio.trainRewardModel': async (...args) => {
+      // One run at a time: the clicked file when several are selected.
+      const [uri] = args[0] instanceof vscode.Uri ? [args[0]] : await targetFiles(args, 'Train Reward Model');
+      return uri ? ctx.training.train(uri) : undefined;
+    },
+    'rewardStudio.showTrainingDashboard': (...args) => ctx.training.showDashboard(args[0]),
+    'rewardStudio.resumeTraining': (...args) => ctx.training.resume(args[0]),
+    'rewardStudio.cancelTraining': () => ctx.training.cancel(),
     'rewardStudio.internal.runtimeInfo': async () => {
       const info = await runtimeInfo();
       ctx.log.info(`runtime: ${describeRuntime(info)}`);
       return info;
     },
+    'rewardStudio.internal.trainingStatus': () => ctx.training.status(),
   };
 }
 

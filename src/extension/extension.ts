@@ -7,14 +7,19 @@ import { createCommands, registerCommands } from './commands';
 import { DatasetsView } from './datasetsView';
 import { ValidationDiagnostics } from './diagnostics';
 import { StatsPanels } from './statsPanel';
+import { TrainingManager } from './train/trainingManager';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Reward Studio', { log: true });
   const diagnostics = new ValidationDiagnostics(log);
   const datasets = new DatasetsView();
   const stats = new StatsPanels(context.extensionUri, log);
-  context.subscriptions.push(log, diagnostics, datasets, stats);
-  context.subscriptions.push(...registerCommands(createCommands({ diagnostics, datasets, stats, log }), log));
+  // Training runs in a child process (the CLI); nothing of it loads here until a run starts.
+  const training = new TrainingManager(context.extensionUri, log);
+  context.subscriptions.push(log, diagnostics, datasets, stats, training);
+  context.subscriptions.push(
+    ...registerCommands(createCommands({ diagnostics, datasets, stats, training, log }), log),
+  );
 }
 
 /** Everything is owned by context.subscriptions, which VS Code disposes. */

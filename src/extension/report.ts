@@ -10,7 +10,8 @@ import type { DataProblem } from '../core/data/problems';
 export const PICKABLE_FILES_GLOB = '**/*.{jsonl,jsonl.gz,json}';
 /** Files the Preference Data view lists. */
 export const PREFERENCE_FILES_GLOB = '**/*.{jsonl,jsonl.gz}';
-export const EXCLUDE_GLOB = '**/node_modules/**';
+// Dependencies and Reward Studio's own outputs (run folders hold metrics.jsonl, which is not preference data).
+export const EXCLUDE_GLOB = '**/{node_modules,.reward-studio}/**';
 
 const PREFERENCE_FILE_NAME = /\.(jsonl|jsonl\.gz|json)$/i;
 

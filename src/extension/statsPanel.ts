@@ -84,7 +84,7 @@ class StatsPanel implements vscode.Disposable {
       cspSource: webview.cspSource,
       nonce: createNonce(),
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'stats.js')).toString(),
-      styleUris: [webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'stats.css')).toString()],
+      styleUris: [webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'base.css')).toString(), webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'stats.css')).toString()],
     });
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),

@@ -45,7 +45,7 @@ export const OUTPUT = Object.freeze({
   tokenizer: 'tokenizer.json',
   log: 'train.log',
   metrics: 'metrics.jsonl',
-  config: 'train-config.json',
+  config: 'resolved-config.json',
   checkpoints: 'checkpoints',
   last: 'last',
   best: 'best',

@@ -51,7 +51,7 @@ void test('a run writes the whole output folder; its events follow the documente
   const seen: TrainEvent[] = [];
   const done = await runTraining({ dataFile: data, outDir: out, config: resolveTrainConfig({ values: TINY as Record<string, unknown>, source: 'test' }), onEvent: (e) => seen.push(e) });
   assert.equal(done.status, 'completed');
-  for (const f of ['reward-model.onnx', 'reward-model.json', 'tokenizer.json', 'tokenizer_config.json', 'train.log', 'metrics.jsonl', 'train-config.json']) {
+  for (const f of ['reward-model.onnx', 'reward-model.json', 'tokenizer.json', 'tokenizer_config.json', 'train.log', 'metrics.jsonl', 'resolved-config.json']) {
     assert.ok(existsSync(join(out, f)), f);
   }
   for (const f of ['params.safetensors', 'optimizer.safetensors', 'state.json']) {
