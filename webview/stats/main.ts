@@ -11,6 +11,7 @@ import type {
   StatsWebviewMessage,
 } from '../../src/protocol/stats';
 import { createBridge } from '../shared/bridge';
+import { compact, count, percent } from '../shared/format';
 
 /** UI state only (persisted across reloads of the webview); the data comes from the host every time. */
 interface StatsUiState {
@@ -526,20 +527,6 @@ function lengthTicks(lo: number, hi: number): number[] {
 
 // ── formatting and DOM helpers ───────────────────────────────────────────────────────────────────
 
-const integerFormat = new Intl.NumberFormat('en-US');
-const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
-
-function count(n: number): string {
-  return integerFormat.format(n);
-}
-
-function compact(n: number): string {
-  return compactFormat.format(n);
-}
-
-function percent(rate: number): string {
-  return `${(rate * 100).toFixed(1)}%`;
-}
 
 type Child = Node | string | undefined;
 

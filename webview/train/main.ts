@@ -17,6 +17,7 @@ import {
   type TrainWebviewMessage,
 } from '../../src/protocol/train';
 import { createBridge } from '../shared/bridge';
+import { compact, count, percent } from '../shared/format';
 import {
   decimate,
   extentOf,
@@ -583,20 +584,6 @@ function lineChart(
 
 // ── formatting ───────────────────────────────────────────────────────────────────────────────────
 
-const integerFormat = new Intl.NumberFormat('en-US');
-const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
-
-function count(n: number): string {
-  return integerFormat.format(n);
-}
-
-function compact(n: number): string {
-  return compactFormat.format(n);
-}
-
-function percent(rate: number): string {
-  return `${(rate * 100).toFixed(1)}%`;
-}
 
 function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
