@@ -23,7 +23,7 @@ import { lastTokenFeatures } from '../model/head';
 import { builtinParamShapes, HEAD_WEIGHT, type ModelParams } from '../model/params';
 import { finishTrainStep, STEP_IO, type TrainStepGraph } from '../model/trainStep';
 import type { RunOptions, Runtime, RuntimeSession, Tensor } from '../runtime';
-import type { StepMetrics } from './stepper';
+import { stepMetrics, type StepMetrics } from './stepper';
 
 /** The feature graph's output and the head step's input: float32 [rows, D]. */
 export const FEATURES = 'features';
@@ -754,18 +754,7 @@ export class HeadStepper {
     this.m = out[STEP_IO.newM(HEAD_WEIGHT)].data as Float32Array;
     this.v = out[STEP_IO.newV(HEAD_WEIGHT)].data as Float32Array;
     this.stepCount++;
-    const scalar = (k: string): number => Number((out[k].data as Float32Array)[0]);
-    return {
-      step: this.stepCount,
-      loss: scalar(IO.loss),
-      accuracy: scalar(IO.accuracy),
-      rewardMargin: scalar(IO.rewardMargin),
-      gradNorm: scalar(STEP_IO.gradNorm),
-      lr,
-      tokens: batch.tokens,
-      rewardsChosen: out[IO.rewardsChosen].data as Float32Array,
-      rewardsRejected: out[IO.rewardsRejected].data as Float32Array,
-    };
+    return stepMetrics(out, this.stepCount, lr, batch.tokens);
   }
 
   /** The frozen parameters as given, with head.w as trained (in the type it was given in). */

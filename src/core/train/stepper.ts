@@ -28,6 +28,22 @@ interface SlotState {
   v: Float32Array | Float64Array;
 }
 
+/** The metrics a step graph (full or head-only: the same output names) reports. */
+export function stepMetrics(out: Record<string, Tensor>, step: number, lr: number, tokens: number): StepMetrics {
+  const scalar = (k: string): number => Number((out[k].data as Float32Array)[0]);
+  return {
+    step,
+    loss: scalar(IO.loss),
+    accuracy: scalar(IO.accuracy),
+    rewardMargin: scalar(IO.rewardMargin),
+    gradNorm: scalar(STEP_IO.gradNorm),
+    lr,
+    tokens,
+    rewardsChosen: out[IO.rewardsChosen].data as Float32Array,
+    rewardsRejected: out[IO.rewardsRejected].data as Float32Array,
+  };
+}
+
 export class TrainStepper {
   private readonly state = new Map<string, SlotState>();
   private stepCount = 0;
@@ -94,18 +110,7 @@ export class TrainStepper {
       s.v = out[STEP_IO.newV(name)].data as Float32Array | Float64Array;
     }
     this.stepCount++;
-    const scalar = (k: string): number => Number((out[k].data as Float32Array)[0]);
-    return {
-      step: this.stepCount,
-      loss: scalar(IO.loss),
-      accuracy: scalar(IO.accuracy),
-      rewardMargin: scalar(IO.rewardMargin),
-      gradNorm: scalar(STEP_IO.gradNorm),
-      lr,
-      tokens: batch.tokens,
-      rewardsChosen: out[IO.rewardsChosen].data as Float32Array,
-      rewardsRejected: out[IO.rewardsRejected].data as Float32Array,
-    };
+    return stepMetrics(out, this.stepCount, lr, batch.tokens);
   }
 
   /** Every parameter's current value: trained ones updated, frozen ones as given. */
