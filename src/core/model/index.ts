@@ -8,3 +8,4 @@ export * from './loss';
 export * from './graphs';
 export * from './trainStep';
 export * from './import';
+export * from './lm';

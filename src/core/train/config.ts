@@ -22,6 +22,11 @@ export interface TrainConfig {
   /** Which tokens survive when a pair is longer than maxLength. */
   truncation: 'keep-end-of-prompt' | 'keep-start';
   maxLength: number;
+  /**
+   * Built-in backbone: epochs of causal language-model pretraining on the training texts before the
+   * reward head trains (0: none). No pretrained weights exist here; this is the self-supervised stand-in.
+   */
+  pretrainEpochs: number;
   /** 'head': only the reward head (the backbone is frozen; features are cached); 'top-N': the top N blocks and the head; 'all'. */
   trainable: TrainableSetting;
   epochs: number;
@@ -69,6 +74,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   template: '{prompt}\n\n{response}',
   truncation: 'keep-end-of-prompt',
   maxLength: 512,
+  pretrainEpochs: 0,
   trainable: 'all',
   epochs: 1,
   maxSteps: 0,
@@ -157,6 +163,9 @@ export function resolveTrainConfig(...layers: ConfigLayer[]): TrainConfig {
   if (c.backbone !== 'builtin' && c.tokenizer === null) {
     throw new TrainConfigError(`an imported backbone (${c.backbone}) needs its own tokenizer: set tokenizer to its tokenizer.json or folder`, 'training config');
   }
+  if (c.backbone !== 'builtin' && c.pretrainEpochs > 0) {
+    throw new TrainConfigError(`pretrainEpochs applies to the built-in backbone only (an imported backbone is already pretrained); set it to 0`, 'training config');
+  }
   if (c.builtin.dModel % c.builtin.nHeads !== 0) throw new TrainConfigError(`builtin.dModel (${c.builtin.dModel}) must be divisible by builtin.nHeads (${c.builtin.nHeads})`, 'training config');
   return c;
 }
@@ -209,6 +218,9 @@ function checkField(c: TrainConfig, key: keyof TrainConfig, where: string): void
       return;
     case 'trainable':
       if (!(v === 'head' || v === 'all' || (typeof v === 'string' && /^top-[1-9][0-9]*$/.test(v)))) fail("must be 'head', 'all' or 'top-N' (e.g. 'top-2': the top 2 blocks and the head)");
+      return;
+    case 'pretrainEpochs':
+      num(0);
       return;
     case 'epochs':
       num(0);
@@ -303,6 +315,7 @@ export function modelDefiningFields(c: TrainConfig): Record<string, unknown> {
     template: c.template,
     truncation: c.truncation,
     maxLength: c.maxLength,
+    pretrainEpochs: c.pretrainEpochs,
     trainable: c.trainable,
     useMargin: c.useMargin,
     seed: c.seed,

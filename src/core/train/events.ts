@@ -5,7 +5,7 @@
 // learning_rate — here camelCased.
 import type { TrainConfig } from './config';
 
-export type TrainPhase = 'reading' | 'tokenizer' | 'tokenizing' | 'building' | 'features' | 'training' | 'exporting';
+export type TrainPhase = 'reading' | 'tokenizer' | 'tokenizing' | 'building' | 'pretraining' | 'features' | 'training' | 'exporting';
 
 export interface StartEvent {
   type: 'start';

@@ -93,24 +93,36 @@ export class TrainStepper {
     const feeds: Record<string, Tensor> = {
       [IO.inputIds]: { dtype: 'int64', dims: [rows, batch.seqLen], data: batch.inputIds },
       [IO.attentionMask]: { dtype: 'int64', dims: [rows, batch.seqLen], data: batch.attentionMask },
+    };
+    if (this.useMargin) feeds[IO.margin] = this.floats([batch.pairs], batch.margin);
+    const out = await this.run(feeds, lr, signal);
+    return stepMetrics(out, this.stepCount, lr, batch.tokens);
+  }
+
+  /**
+   * One step of any step graph with this I/O convention (the reward step, the LM step): `feeds` are the
+   * data inputs; the parameters, their moments, step and lr are added here and the state advances.
+   */
+  async run(feeds: Record<string, Tensor>, lr: number, signal?: AbortSignal): Promise<Record<string, Tensor>> {
+    const all: Record<string, Tensor> = {
+      ...feeds,
       [STEP_IO.step]: { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(this.stepCount)) },
       [STEP_IO.lr]: this.floats([], [lr]),
     };
-    if (this.useMargin) feeds[IO.margin] = this.floats([batch.pairs], batch.margin);
     for (const [name, s] of this.state) {
       const { m, v } = adamStateNames(name);
-      feeds[name] = this.tensor(s.dims, s.p);
-      feeds[m] = this.tensor(s.dims, s.m);
-      feeds[v] = this.tensor(s.dims, s.v);
+      all[name] = this.tensor(s.dims, s.p);
+      all[m] = this.tensor(s.dims, s.m);
+      all[v] = this.tensor(s.dims, s.v);
     }
-    const out = await this.session.run(feeds, { signal });
+    const out = await this.session.run(all, { signal });
     for (const [name, s] of this.state) {
       s.p = out[STEP_IO.newParam(name)].data as Float32Array | Float64Array;
       s.m = out[STEP_IO.newM(name)].data as Float32Array | Float64Array;
       s.v = out[STEP_IO.newV(name)].data as Float32Array | Float64Array;
     }
     this.stepCount++;
-    return stepMetrics(out, this.stepCount, lr, batch.tokens);
+    return out;
   }
 
   /** Every parameter's current value: trained ones updated, frozen ones as given. */

@@ -33,6 +33,7 @@ import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, Trai
 import { encodeSafetensors, readSafetensors, writeFileAtomic, type NamedTensor } from './safetensors';
 import { FullEngine, HeadEngine, type RunEngine } from './engines';
 import { buildBuiltinFeatureGraph, buildFeatureGraphFrom, buildHeadStep, builtinModelIdentity, FeatureCache } from './features';
+import { pretrainBackbone } from './pretrain';
 import type { StepMetrics } from './stepper';
 
 export const MODEL_CARD_FORMAT = 'reward-studio/reward-model@1';
@@ -46,6 +47,7 @@ export const OUTPUT = Object.freeze({
   log: 'train.log',
   metrics: 'metrics.jsonl',
   config: 'resolved-config.json',
+  pretrained: 'pretrained-backbone.safetensors',
   checkpoints: 'checkpoints',
   last: 'last',
   best: 'best',
@@ -109,6 +111,8 @@ interface CheckpointState {
   evals: EvalEvent[];
   elapsedSeconds: number;
   trainable: string[];
+  /** What LM pretraining did before the reward steps (null: none). */
+  pretrain?: { epochs: number; steps: number; firstLoss: number; lastLoss: number } | null;
 }
 
 interface Split {
@@ -249,7 +253,9 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
     warmupSteps: config.warmupSteps,
     warmupRatio: config.warmupRatio,
   });
-  const model = buildModel(config, tokenizer, optimizer, resumed?.params);
+  const pretrainedFile = join(outDir, OUTPUT.pretrained);
+  const pretrainedBefore = resumed && existsSync(pretrainedFile) ? fromTensors(readSafetensors(pretrainedFile).tensors) : undefined;
+  const model = buildModel(config, tokenizer, optimizer, resumed?.params, pretrainedBefore);
 
   const stepsPerEpoch = Math.ceil(trainPairs.length / config.batchSize);
   const epochSteps = Math.ceil(config.epochs * stepsPerEpoch);
@@ -259,7 +265,39 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
   const rt = opts.runtime ?? (await startRuntime(config));
   const ownRuntime = opts.runtime === undefined;
   let engine: RunEngine | undefined;
+  let pretrainSummary: { epochs: number; steps: number; firstLoss: number; lastLoss: number } | null = resumed?.state.pretrain ?? null;
   try {
+    if (config.pretrainEpochs > 0 && !resumed) {
+      phase({ type: 'phase', phase: 'pretraining', message: `pretraining the backbone as a language model on the training texts (${config.pretrainEpochs} epoch${config.pretrainEpochs === 1 ? '' : 's'})` });
+      const sequences: ArrayLike<number>[] = [];
+      for (const p of trainPairs) sequences.push(p.chosen, p.rejected);
+      const r = await pretrainBackbone(rt, {
+        config: model.builtin!,
+        params: model.params,
+        sequences,
+        epochs: config.pretrainEpochs,
+        batchRows: 2 * config.batchSize,
+        optimizer,
+        seed: config.seed,
+        padId: tokenizer.pad.id,
+        signal: opts.signal,
+        reportEvery: Math.max(config.logSteps, 10),
+        onProgress: (p) => {
+          const m = `pretrain step ${p.step}/${p.totalSteps}: next-token loss ${p.loss.toFixed(3)} (${Math.round(p.tokensPerSecond)} tok/s)`;
+          log(m);
+          emit({ type: 'log', level: 'info', message: m });
+        },
+      });
+      if (r.cancelled) {
+        log(`cancelled during pretraining (step ${r.steps} of ${r.totalSteps}); nothing to resume yet — start the run again`);
+        const done: DoneEvent = { type: 'done', status: 'cancelled', outDir, step: 0, modelFile: null, eval: null, bestEval: null, evalLengthBaseline, resumeCommand: null, elapsedSeconds: (Date.now() - started) / 1000 };
+        emit(done);
+        return done;
+      }
+      pretrainSummary = { epochs: config.pretrainEpochs, steps: r.steps, firstLoss: r.firstLoss, lastLoss: r.lastLoss };
+      writeFileAtomic(pretrainedFile, encodeSafetensors(toTensors(model.params, model.shapes), { format: CHECKPOINT_FORMAT, what: 'the backbone after LM pretraining' }));
+      log(`pretrained: next-token loss ${r.firstLoss.toFixed(3)} → ${r.lastLoss.toFixed(3)} over ${r.steps} steps`);
+    }
     const resume = resumed ? { step: resumed.state.step, m: resumed.m, v: resumed.v } : undefined;
     if (config.trainable === 'head') {
       phase({ type: 'phase', phase: 'features', message: 'computing the frozen backbone\'s features (cached for later runs)' });
@@ -349,6 +387,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
       evals: [],
       elapsedSeconds: 0,
       trainable: [...trainable],
+      pretrain: pretrainSummary,
     };
     const elapsedBefore = st.elapsedSeconds;
     const runStart = Date.now();
@@ -463,6 +502,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
         dataSha256,
         evalFile,
         split: { method: split.method, evalFraction: evalFile ? null : config.evalFraction, seed: config.seed },
+        pretrain: pretrainSummary,
         pairs: { train: trainPairs.length, eval: evalPairs.length },
         steps: st.step,
         totalSteps,
@@ -523,6 +563,8 @@ async function readSplit(dataFile: string, evalFile: string | null, config: Trai
 
 interface RunModel {
   describe: string;
+  /** The built-in backbone's config (undefined for imports). */
+  builtin?: BuiltinBackboneConfig;
   backboneConfig: unknown;
   dModel: number;
   /** Starting values of every parameter (trainable ones replaced by the checkpoint's when resuming). */
@@ -540,7 +582,13 @@ interface RunModel {
   export(params: ModelParams, tokenizer: RewardTokenizer): OnnxModel;
 }
 
-function buildModel(config: TrainConfig, tokenizer: RewardTokenizer, optimizer: ReturnType<typeof optimizerConfig>, resumedParams?: ModelParams): RunModel {
+function buildModel(
+  config: TrainConfig,
+  tokenizer: RewardTokenizer,
+  optimizer: ReturnType<typeof optimizerConfig>,
+  resumedParams?: ModelParams,
+  pretrained?: ModelParams,
+): RunModel {
   if (config.backbone !== 'builtin') return importedModel(config, tokenizer, optimizer, resumedParams);
   let bc: BuiltinBackboneConfig;
   try {
@@ -549,6 +597,7 @@ function buildModel(config: TrainConfig, tokenizer: RewardTokenizer, optimizer: 
     throw new TrainError((e as Error).message, 'config');
   }
   const init = initBuiltinParams(bc, config.seed, 'float32');
+  if (pretrained) for (const [k, v] of pretrained) init.set(k, v);
   if (resumedParams) for (const [k, v] of resumedParams) init.set(k, v);
   const trainable = config.trainable;
   let step: TrainStepGraph | undefined;
@@ -558,6 +607,7 @@ function buildModel(config: TrainConfig, tokenizer: RewardTokenizer, optimizer: 
   return {
     describe: `built-in GPT (d ${bc.dModel}, ${bc.nLayers} layers, ${bc.nHeads} heads, vocab ${bc.vocab}, max ${bc.maxLen} tokens)`,
     backboneConfig: { kind: 'builtin', ...bc },
+    builtin: bc,
     dModel: bc.dModel,
     params: init,
     shapes,

@@ -12,6 +12,7 @@ import { Runtime } from '../../../../src/core/runtime';
 import { RewardModel } from '../../../../src/core/score/rewardModel';
 import { resolveTrainConfig, type TrainConfigInput } from '../../../../src/core/train/config';
 import type { TrainEvent } from '../../../../src/core/train/events';
+import { builtinConfig, initBuiltinParams } from '../../../../src/core/model';
 import { readSafetensors } from '../../../../src/core/train/safetensors';
 import { runTraining, TrainError } from '../../../../src/core/train/trainer';
 import { sharedData, tempDir } from '../../../helpers/paths';
@@ -201,6 +202,34 @@ void test('head-only runs train on cached backbone features: a second run with o
   const a = readSafetensors(join(tmp.dir, 'head-1', 'checkpoints', 'last', 'params.safetensors')).tensors.get('head.w')!.data;
   const b = readSafetensors(join(h3, 'checkpoints', 'last', 'params.safetensors')).tensors.get('head.w')!.data;
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= 1e-6, `head.w[${i}] ${x} vs ${b[i]}`));
+});
+
+void test('LM pretraining first: the backbone learns the texts (next-token loss falls), is saved, and a resumed head-only run uses it', async () => {
+  const out = join(tmp.dir, 'pre');
+  const config = resolveTrainConfig({ values: { ...TINY, pretrainEpochs: 6, trainable: 'head', epochs: 2 } as Record<string, unknown>, source: 'test' });
+  const logs: string[] = [];
+  const ac = new AbortController();
+  const first = await runTraining({ dataFile: data, outDir: out, config, cacheDir: null, signal: ac.signal, onLog: (l) => logs.push(l), onEvent: (e) => e.type === 'step' && e.step === 3 && ac.abort() });
+  assert.equal(first.status, 'cancelled');
+  const losses = logs.map((l) => /pretrain step \d+\/\d+: next-token loss ([\d.]+)/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]));
+  assert.ok(losses.length >= 2, logs.join('\n'));
+  assert.ok(losses.at(-1)! < losses[0] - 0.4, `next-token loss ${losses[0]} → ${losses.at(-1)}`);
+  assert.ok(existsSync(join(out, 'pretrained-backbone.safetensors')));
+  const pre = readSafetensors(join(out, 'pretrained-backbone.safetensors')).tensors;
+  const init = initBuiltinParams(builtinConfig({ vocab: pre.get('wte')!.dims[0], dModel: 16, nHeads: 2, nLayers: 1, maxLen: 256 }), 42);
+  assert.notDeepEqual(Array.from(pre.get('h0.mlp.w1')!.data.slice(0, 8)), Array.from(init.get('h0.mlp.w1')!.slice(0, 8)), 'the saved backbone is not the init');
+
+  // Resumed, the frozen backbone is the pretrained one: the run ends exactly as an uninterrupted one.
+  const resumed = await runTraining({ outDir: out, resume: true, cacheDir: null });
+  assert.equal(resumed.status, 'completed');
+  const straight = join(tmp.dir, 'pre-straight');
+  await runTraining({ dataFile: data, outDir: straight, config, cacheDir: null });
+  const a = readSafetensors(join(out, 'checkpoints', 'last', 'params.safetensors')).tensors.get('head.w')!.data;
+  const b = readSafetensors(join(straight, 'checkpoints', 'last', 'params.safetensors')).tensors.get('head.w')!.data;
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= 1e-6, `head.w[${i}] ${x} vs ${b[i]}`));
+  const card = JSON.parse(readFileSync(join(straight, 'reward-model.json'), 'utf8'));
+  assert.equal(card.training.pretrain.epochs, 6);
+  assert.ok(card.training.pretrain.lastLoss < card.training.pretrain.firstLoss);
 });
 
 void test('CLI: train --json prints events; score writes every record with its rewards; a wrong tokenizer fails clearly', async () => {
