@@ -10,6 +10,7 @@ import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, 
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { readAllPairs, type PairItem } from '../data/pipeline';
+import { lengthBaseline } from '../eval/baselines';
 import { formatProblem, type DataProblem } from '../data/problems';
 import { splitSideOf } from '../data/split';
 import { buildRewardForward, buildTrainStep, builtinConfig, builtinParamShapes, exportRewardModel, initBuiltinParams, IO, type BuiltinBackboneConfig, type ModelParams, type TrainStepGraph } from '../model';
@@ -128,12 +129,9 @@ export async function fileSha256(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Length-only baseline on token lengths of the responses (ties count half). */
+/** Length-only baseline on token lengths (the shared prompt adds the same to both sides; ties count half). */
 export function tokenLengthBaseline(pairs: readonly RewardTokenizedPair[]): number | null {
-  if (pairs.length === 0) return null;
-  let s = 0;
-  for (const p of pairs) s += p.chosen.length > p.rejected.length ? 1 : p.chosen.length === p.rejected.length ? 0.5 : 0;
-  return s / pairs.length;
+  return pairs.length === 0 ? null : lengthBaseline(pairs, (ids) => ids.length).accuracy;
 }
 
 function softplus(x: number): number {
@@ -227,7 +225,8 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
   const tokOpts = { maxLength: config.maxLength, truncation: config.truncation, textTemplate: config.template };
   const locate = (items: PairItem[], file: string) => items.map((it) => ({ pair: it.pair, source: { file, line: it.line } }));
   const trainTok = await tokenizePairs(locate(split.train, dataFile), tokenizer, tokOpts);
-  const evalTok = await tokenizePairs(locate(split.eval, evalFile ?? dataFile), tokenizer, tokOpts);
+  // Held-out pairs too long for maxLength are cut, not dropped (as `score` does): every one is evaluated.
+  const evalTok = await tokenizePairs(locate(split.eval, evalFile ?? dataFile), tokenizer, { ...tokOpts, onLongResponse: 'truncate' });
   for (const [name, r] of [
     ['train', trainTok.report],
     ['eval', evalTok.report],

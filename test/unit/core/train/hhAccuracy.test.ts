@@ -63,7 +63,7 @@ void test('HH-RLHF: the built-in backbone from scratch beside the length-only an
   const kept = await tokenizePairs(
     evalItems.map((p) => ({ pair: p.pair, source: { file: data, line: p.line } })),
     tokenizer,
-    { maxLength: config.maxLength, truncation: config.truncation, textTemplate: config.template },
+    { maxLength: config.maxLength, truncation: config.truncation, textTemplate: config.template, onLongResponse: 'truncate' },
   );
   const keptLines = new Set(kept.pairs.map((p) => p.source.line));
   const evalPairs = evalItems.filter((p) => keptLines.has(p.line)).map((p) => ({ chosen: text(p.pair.chosen), rejected: text(p.pair.rejected) }));
