@@ -61,6 +61,7 @@ console.log('\n── result ─────────────────
 console.log(`held-out pairs           ${best.pairs}  (prompt-grouped split: no prompt is on both sides)`);
 console.log(`held-out accuracy        ${pct(best.accuracy)}  (best checkpoint by eval loss, step ${best.step})`);
 console.log(`length-only baseline     ${pct(card.eval.lengthBaseline)}  (the longer response wins)`);
+console.log(`bag-of-words baseline    ${pct(card.eval.bagOfWordsBaseline)}  (logistic regression on the responses' words, same pairs)`);
 console.log(`provider                 ${card.training.provider}, ${card.training.steps} steps in ${Math.round(card.training.elapsedSeconds)} s`);
 console.log(`model                    ${rel(join(out, 'reward-model.onnx'))}  (+ reward-model.json, tokenizer.json, train.log, checkpoints/)`);
 console.log(`scored copy of the data  ${rel(scored)}`);

@@ -225,7 +225,12 @@ export const trainCommand: Command = {
         } else {
           io.err(`\n${done.status === 'early-stopped' ? 'stopped early' : 'done'} after ${done.step} steps in ${clock(done.elapsedSeconds)}.`);
           if (last) {
-            io.err(`held-out accuracy ${pct(last.accuracy)} (best by eval loss, step ${last.step}) vs length-only baseline ${pct(done.evalLengthBaseline)} on ${last.pairs} pairs`);
+            const bow = done.evalBagOfWordsBaseline;
+            io.err(
+              `held-out accuracy ${pct(last.accuracy)} (best by eval loss, step ${last.step}) vs length-only baseline ${pct(done.evalLengthBaseline)}` +
+                (bow === null || bow === undefined ? '' : ` and bag-of-words baseline ${pct(bow)}`) +
+                ` on ${last.pairs} pairs`,
+            );
           }
           io.err(`model: ${done.modelFile}`);
         }

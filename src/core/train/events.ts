@@ -30,6 +30,12 @@ export interface StartEvent {
   resumedFromStep: number | null;
   /** Length-only baseline on the eval pairs (share where the longer response, in tokens, is chosen; ties count half). */
   evalLengthBaseline: number | null;
+  /**
+   * A bag-of-words logistic regression (src/core/eval/baselines.ts) fitted on the training pairs and
+   * scored on the eval pairs: what a model must beat to show it learned more than which words appear.
+   * null when there is no eval set or more than BOW_BASELINE_MAX_PAIRS training pairs.
+   */
+  evalBagOfWordsBaseline?: number | null;
   time: string;
 }
 
@@ -102,6 +108,7 @@ export interface DoneEvent {
   eval: EvalEvent | null;
   bestEval: EvalEvent | null;
   evalLengthBaseline: number | null;
+  evalBagOfWordsBaseline?: number | null;
   /** How to continue (cancelled runs). */
   resumeCommand: string | null;
   elapsedSeconds: number;

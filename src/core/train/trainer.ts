@@ -10,9 +10,9 @@ import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, 
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { readAllPairs, type PairItem } from '../data/pipeline';
-import { lengthBaseline } from '../eval/baselines';
+import { accuracy as bowAccuracy, lengthBaseline, trainBagOfWords } from '../eval/baselines';
 import { formatProblem, type DataProblem } from '../data/problems';
-import { splitSideOf } from '../data/split';
+import { promptGroupKey, splitSideOf } from '../data/split';
 import { buildRewardForward, buildTrainStep, builtinConfig, builtinParamShapes, exportRewardModel, initBuiltinParams, IO, type BuiltinBackboneConfig, type ModelParams, type TrainStepGraph } from '../model';
 import {
   analyzeBackbone,
@@ -36,6 +36,9 @@ import { FullEngine, HeadEngine, type RunEngine } from './engines';
 import { buildBuiltinFeatureGraph, buildFeatureGraphFrom, buildHeadStep, builtinModelIdentity, FeatureCache } from './features';
 import { pretrainBackbone } from './pretrain';
 import type { StepMetrics } from './stepper';
+
+/** Above this many training pairs the bag-of-words baseline is not fitted (its L-BFGS grid would take minutes). */
+export const BOW_BASELINE_MAX_PAIRS = 50_000;
 
 export const MODEL_CARD_FORMAT = 'reward-studio/reward-model@1';
 export const CHECKPOINT_FORMAT = 'reward-studio/checkpoint@1';
@@ -240,6 +243,18 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
   const evalPairs = config.useMargin ? evalTok.pairs : evalTok.pairs.map((p) => ({ ...p, margin: 0 }));
   if (trainPairs.length === 0) throw new TrainError(`every training pair was dropped by truncation at maxLength ${config.maxLength}; raise maxLength (the longest side is ${trainTok.report.longest} tokens)`, 'data');
   const evalLengthBaseline = tokenLengthBaseline(evalPairs);
+  let evalBagOfWordsBaseline: number | null = null;
+  if (evalPairs.length > 0 && split.train.length <= BOW_BASELINE_MAX_PAIRS) {
+    const asText = (x: unknown): string => (typeof x === 'string' ? x : JSON.stringify(x));
+    const kept = new Set(evalPairs.map((p) => `${p.source.file}:${p.source.line}`));
+    const evalItems = split.eval.filter((it) => kept.has(`${evalFile ?? dataFile}:${it.line}`));
+    const bow = trainBagOfWords(split.train.map((it) => ({ chosen: asText(it.pair.chosen), rejected: asText(it.pair.rejected), group: promptGroupKey(it.pair) })));
+    evalBagOfWordsBaseline = bowAccuracy(
+      bow,
+      evalItems.map((it) => ({ chosen: asText(it.pair.chosen), rejected: asText(it.pair.rejected) })),
+    );
+    log(`eval bag-of-words baseline (logistic regression on the responses' words, fitted on the training pairs): ${(100 * evalBagOfWordsBaseline).toFixed(1)}%`);
+  }
 
   // ── model ──
   phase({ type: 'phase', phase: 'building', message: 'building the training graphs' });
@@ -359,6 +374,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
       totalSteps,
       resumedFromStep: resumed ? resumed.state.step : null,
       evalLengthBaseline,
+      evalBagOfWordsBaseline,
       time: new Date().toISOString(),
     };
     emit(start);
@@ -471,7 +487,7 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
       saveCheckpoint(lastDir, 'cancel');
       const resumeCommand = `${command} train --resume ${quote(outDir)}`;
       log(`cancelled at step ${st.step}; continue with: ${resumeCommand}`);
-      const done: DoneEvent = { type: 'done', status, outDir, step: st.step, modelFile: null, eval: st.lastEval, bestEval: st.bestEval, evalLengthBaseline, resumeCommand, elapsedSeconds: elapsed() };
+      const done: DoneEvent = { type: 'done', status, outDir, step: st.step, modelFile: null, eval: st.lastEval, bestEval: st.bestEval, evalLengthBaseline, evalBagOfWordsBaseline, resumeCommand, elapsedSeconds: elapsed() };
       emit(done);
       return done;
     }
@@ -510,13 +526,13 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
         elapsedSeconds: elapsed(),
         exported: { which: useBest ? 'best' : 'last', step: exportedStep },
       },
-      eval: { lengthBaseline: evalLengthBaseline, last: st.lastEval, best: st.bestEval, history: st.evals },
+      eval: { lengthBaseline: evalLengthBaseline, bagOfWordsBaseline: evalBagOfWordsBaseline, last: st.lastEval, best: st.bestEval, history: st.evals },
       rewards: rewardStats,
       metrics: readSteps(metricsFile),
     };
     writeFileAtomic(join(outDir, OUTPUT.card), JSON.stringify(card, null, 2) + '\n');
     log(`wrote ${modelFile} (${useBest ? `best by eval loss, step ${exportedStep}` : `step ${exportedStep}`})`);
-    const done: DoneEvent = { type: 'done', status, outDir, step: st.step, modelFile, eval: st.lastEval, bestEval: st.bestEval, evalLengthBaseline, resumeCommand: null, elapsedSeconds: elapsed() };
+    const done: DoneEvent = { type: 'done', status, outDir, step: st.step, modelFile, eval: st.lastEval, bestEval: st.bestEval, evalLengthBaseline, evalBagOfWordsBaseline, resumeCommand: null, elapsedSeconds: elapsed() };
     emit(done);
     return done;
   } finally {

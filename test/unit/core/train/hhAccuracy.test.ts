@@ -74,6 +74,7 @@ void test('HH-RLHF: the built-in backbone from scratch beside the length-only an
   const length = lengthBaseline(evalPairs, charLength).accuracy;
   const bow = trainBagOfWords(trainItems.map((p) => ({ chosen: text(p.pair.chosen), rejected: text(p.pair.rejected), group: promptGroupKey(p.pair) })));
   const bowAccuracy = accuracy(bow, evalPairs);
+  assert.equal(done.evalBagOfWordsBaseline, bowAccuracy, 'the run reports the same bag-of-words baseline on the same pairs');
   const steps = events.filter((e): e is StepEvent => e.type === 'step');
   const lastEpoch = steps.filter((s) => s.epoch > config.epochs - 1);
   const trainAccuracy = lastEpoch.reduce((s, e) => s + e.accuracy, 0) / lastEpoch.length;

@@ -278,7 +278,7 @@ void test('CLI: train --json prints events; score writes every record with its r
     ['2', '4', '6'],
   );
   assert.equal(bars.at(-1), '', 'the bar is cleared before the summary');
-  assert.match(err.join('\n'), /held-out accuracy [\d.]+% \(best by eval loss, step \d+\) vs length-only baseline [\d.]+% on \d+ pairs/);
+  assert.match(err.join('\n'), /held-out accuracy [\d.]+% \(best by eval loss, step \d+\) vs length-only baseline [\d.]+% and bag-of-words baseline [\d.]+% on \d+ pairs/);
 
   const bad = await cli('train', '--data', data, '--out', join(tmp.dir, 'x'), '--batch-size', '0');
   assert.equal(bad.code, 2);
