@@ -98,25 +98,9 @@ export class RewardModel {
       onLongResponse: 'truncate',
       minResponseTokens: 1,
     });
-    const removed = new Map<string, number>();
-    for (const c of tok.report.cut) removed.set(c.where, c.promptTokensRemoved + c.chosenTokensRemoved + c.rejectedTokensRemoved);
+    const removed = new Map<number, number>();
+    for (const c of tok.report.cut) removed.set(c.index, c.promptTokensRemoved + c.chosenTokensRemoved + c.rejectedTokensRemoved);
     const out: (PairScore | undefined)[] = new Array(items.length);
-    // tokenizePairs keeps input order among kept pairs; map each kept pair back to its item by source.
-    const bySource = new Map<string, number[]>();
-    items.forEach((it, i) => {
-      const k = `${it.source.file}:${it.source.line}`;
-      const list = bySource.get(k) ?? [];
-      list.push(i);
-      bySource.set(k, list);
-    });
-    const itemOf = new Map<object, number>();
-    const used = new Map<string, number>();
-    for (const p of tok.pairs) {
-      const k = `${p.source.file}:${p.source.line}`;
-      const n = used.get(k) ?? 0;
-      used.set(k, n + 1);
-      itemOf.set(p, bySource.get(k)![n]);
-    }
     const { batches } = bucketBatches(tok.pairs, { batchSize: opts.batchSize ?? 32, seed: 0 });
     let done = 0;
     for (const b of batches) {
@@ -132,10 +116,10 @@ export class RewardModel {
       );
       const r = res.rewards.data as Float32Array;
       b.forEach((p, i) => {
-        out[itemOf.get(p)!] = {
+        out[p.index] = {
           rewardChosen: r[i],
           rewardRejected: r[batch.pairs + i],
-          truncatedTokens: removed.get(`${p.source.file}:${p.source.line}`) ?? 0,
+          truncatedTokens: removed.get(p.index) ?? 0,
           chosenTokens: p.chosen.length,
           rejectedTokens: p.rejected.length,
         };

@@ -20,6 +20,8 @@ export interface RewardTokenizedPair extends TokenizedPair {
   /** Tokens both sides share at their start (head specials + prompt). */
   promptLength: number;
   source: SourceLocation;
+  /** Position of the record in the input of tokenizePairs (dropped records leave gaps). */
+  index: number;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface TruncationEntry {
   /** `file:line`. */
   where: string;
   source: SourceLocation;
+  /** Position of the record in the input of tokenizePairs. */
+  index: number;
   promptTokensRemoved: number;
   chosenTokensRemoved: number;
   rejectedTokensRemoved: number;
@@ -150,6 +154,7 @@ export async function tokenizePairs(items: readonly LocatedPair[], tokenizer: Re
     const entry = (removedPrompt: number, keepBody: number[], reason?: string): TruncationEntry => ({
       where: where(item.source),
       source: item.source,
+      index: i,
       promptTokensRemoved: removedPrompt,
       chosenTokensRemoved: Math.max(0, sides[0].body.length - keepBody[0]),
       rejectedTokensRemoved: Math.max(0, sides[1].body.length - keepBody[1]),
@@ -197,7 +202,7 @@ export async function tokenizePairs(items: readonly LocatedPair[], tokenizer: Re
     if (keepPrompt < prompt.length || keepBody.some((n, k) => n < sides[k].body.length)) {
       report.cut.push(entry(prompt.length - keepPrompt, keepBody));
     }
-    pairs.push({ chosen, rejected, margin: item.pair.margin, promptLength: head.length + keepPrompt, source: item.source });
+    pairs.push({ chosen, rejected, margin: item.pair.margin, promptLength: head.length + keepPrompt, source: item.source, index: i });
   });
   report.kept = pairs.length;
   return { pairs, report };
