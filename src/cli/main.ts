@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type Io, type Values } from './common';
 import { scoreCommand, trainCommand } from './train';
+import { evalCommand } from './eval';
 import type { DatasetStats, LengthSummary } from '../core/data/api';
 import { convertFile } from '../core/data/convert';
 import { FORMAT_IDS, type FormatId } from '../core/data/formats/types';
@@ -248,7 +249,7 @@ function intOption(values: Values, name: string, min: number): number {
   return v;
 }
 
-export const COMMANDS: Command[] = [validate, convert, stats, split, synth, trainCommand, scoreCommand];
+export const COMMANDS: Command[] = [validate, convert, stats, split, synth, trainCommand, scoreCommand, evalCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
