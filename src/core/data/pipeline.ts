@@ -123,6 +123,8 @@ async function* rawLinesOf(file: string): AsyncGenerator<RawLine> {
  */
 export class PreferenceFileReader {
   readonly counters: ReadCounters = { lines: 0, blankLines: 0, invalidLines: 0, skippedLines: 0, pairs: 0 };
+  /** Ids that later lines withdraw (`meta.retracts`: the annotator's undo and re-judge); complete once items() ends. */
+  readonly retracted = new Set<string>();
 
   private constructor(
     readonly file: string,
@@ -200,6 +202,8 @@ export class PreferenceFileReader {
       yield { kind: 'problem', problem: parsed.problem, dropsLine: true };
       return;
     }
+    const meta = (parsed.value as { meta?: { retracts?: unknown } }).meta;
+    if (typeof meta?.retracts === 'string') this.retracted.add(meta.retracts);
     const result = this.reader.read(parsed.value!);
     const hasError = result.problems.some((p) => p.severity === 'error');
     for (const p of result.problems) {
@@ -233,7 +237,11 @@ export async function readAllPairs(file: string, opts: ReadOptions = {}): Promis
     if (item.kind === 'pair') pairs.push(item);
     else problems.push(item.problem);
   }
-  return { pairs, problems, format: reader.format };
+  // A judgement withdrawn by a later line (undo, or judged again) is not a pair to train on.
+  const kept = reader.retracted.size === 0 ? pairs : pairs.filter((p) => p.pair.id === undefined || !reader.retracted.has(p.pair.id));
+  reader.counters.skippedLines += pairs.length - kept.length;
+  reader.counters.pairs -= pairs.length - kept.length;
+  return { pairs: kept, problems, format: reader.format };
 }
 
 export async function validateFile(

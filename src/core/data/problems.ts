@@ -17,6 +17,7 @@ export type ProblemCode =
   | 'unknown-format' // no reader recognises the record
   | 'ambiguous' // e.g. an HH transcript whose two sides have different prompts
   | 'tie' // an A/B record with no preference: not a pair
+  | 'not-a-preference' // an annotation record that is not a training pair: a skip, an undo, an order-swap audit
   | 'empty-side'
   | 'identical-sides'
   | 'duplicate'

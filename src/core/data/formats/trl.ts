@@ -72,6 +72,11 @@ function readTrl(record: Record<string, unknown>): ReadResult {
   const common = takeCommonFields(record, SIDES, problems, { formatTitle: TITLE });
   // A null prompt is already reported; reading on would treat it as implicit and add a misleading warning.
   if (!present || (hasOwn(record, 'prompt') && !prompt)) return { pairs: [], problems };
+  const notAPair = annotationOnly(common.meta);
+  if (notAPair) {
+    problems.push(notAPair);
+    return { pairs: [], problems };
+  }
 
   const sides = readSides(
     prompt,
@@ -93,6 +98,22 @@ function readTrl(record: Record<string, unknown>): ReadResult {
     );
   }
   return singlePairResult(sides && makePair(sides, common), problems);
+}
+
+/**
+ * Records the annotator writes that are not training pairs (src/core/annotate): a tie, a skipped item,
+ * an undo, and the order-swap audit judgements (kept for self-consistency). Each is reported, not read
+ * as a pair, so training excludes them by default. A preference is `meta.judgement` 'preference' or none.
+ */
+function annotationOnly(meta: Record<string, unknown> | undefined): RecordProblem | undefined {
+  if (!meta) return undefined;
+  const j = meta.judgement;
+  if (j === 'tie') return warning('meta.judgement', 'tie', 'a judged tie (`meta.judgement` "tie"): it states no preference, so no pair is made.');
+  if (j === 'skip') return warning('meta.judgement', 'not-a-preference', 'a skipped item (`meta.judgement` "skip"): no judgement, so no pair is made.');
+  if (j === 'retract') return warning('meta.judgement', 'not-a-preference', `an undo (\`meta.judgement\` "retract"): it withdraws judgement ${JSON.stringify(meta.retracts)}, which is not used either.`);
+  if (typeof j === 'string' && j !== 'preference') return warning('meta.judgement', 'not-a-preference', `\`meta.judgement\` is ${JSON.stringify(j)}, not "preference": no pair is made.`);
+  if (meta.audit !== undefined) return warning('meta.audit', 'not-a-preference', 'an order-swap audit judgement (`meta.audit`): it measures the annotator\'s self-consistency and is not a training pair.');
+  return undefined;
 }
 
 /** Text or conversation at a glance (for match(): no element checks). */
