@@ -44,8 +44,10 @@ cli([
   '--n-layers', '2',
   '--tokenizer-vocab-size', '2000',
   '--max-length', '160',
-  '--epochs', '3',
+  '--epochs', '4',
   '--batch-size', '16',
+  '--lr', '5e-4',
+  '--schedule', 'cosine',
   '--log-steps', '25',
 ]);
 
