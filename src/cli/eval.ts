@@ -1,12 +1,12 @@
 // `reward-studio eval`: a trained model on its held-out pairs (or any file), with length, calibration,
 // sycophancy, formatting, label-noise and annotator probes; a short summary on stderr and the full
 // report as JSON (src/core/eval/README.md documents it).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readAllPairs } from '../core/data/pipeline';
 import { DataError, formatProblem } from '../core/data/problems';
 import { splitSideOf } from '../core/data/split';
-import { evaluate, type EvalReport, type Finding } from '../core/eval';
+import { evaluate, renderReportHtml, type EvalReport, type Finding } from '../core/eval';
 import { isSycophancyRecord, ProbeFileError, readSycophancyProbes, type SycophancyProbeSet } from '../core/eval/probes';
 import { Runtime } from '../core/runtime';
 import { ModelLoadError, readModelCard, RewardModel, type ModelCard } from '../core/score/rewardModel';
@@ -99,7 +99,7 @@ function printSummary(io: Io, r: EvalReport): void {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'evaluate a reward model: accuracy with intervals, length, calibration, sycophancy and formatting probes',
-  usage: 'reward-studio eval --model DIR [--data FILE] [--probes FILE]... [--report OUT.json] [--json] [options]',
+  usage: 'reward-studio eval --model DIR [--data FILE] [--probes FILE]... [--report OUT.json] [--html OUT.html] [--json] [options]',
   details: [
     'Scores the held-out pairs the run recorded (the eval side of its split of training.dataFile, or its',
     'eval file) — or --data FILE — and probes built from them, and reports every figure with its n and a',
@@ -110,6 +110,7 @@ export const evalCommand: Command = {
     '  --probes FILE        repeatable: labelled pairs (e.g. LLMBar, read as a length probe) or sycophancy',
     '                       probes {prompt, matches_user_view, contradicts_user_view, group?}',
     '  --report OUT.json    write the full report (format reward-studio/eval-report@1)',
+    '  --html OUT.html      write the report as one self-contained HTML page (plots, findings, verdicts)',
     '  --json               print the report on stdout',
     '  --group-by FIELD     break accuracy down by this record field (default: subset or category if present)',
     '  --probe-limit N      eval pairs the generated probes are built from (500)',
@@ -117,7 +118,7 @@ export const evalCommand: Command = {
     '  --bootstrap N        bootstrap resamples (1000)   --seed S  bootstrap seed (0)',
     '  --batch-size N       pairs per run (32)   --provider P  auto, cuda, webgpu or cpu',
     '  --tokenizer PATH     use this tokenizer.json instead of the folder\'s (must be the same tokenizer)',
-    '  --force              replace --report if it exists',
+    '  --force              replace --report and --html if they exist',
     '',
     'Exit status: 0 evaluated (whatever the verdicts), 1 failed, 2 usage error.',
   ].join('\n'),
@@ -126,6 +127,7 @@ export const evalCommand: Command = {
     data: { type: 'string', short: 'd' },
     probes: { type: 'string', multiple: true },
     report: { type: 'string' },
+    html: { type: 'string' },
     json: { type: 'boolean' },
     'group-by': { type: 'string' },
     'probe-limit': { type: 'string' },
@@ -154,6 +156,11 @@ export const evalCommand: Command = {
       io.err(`reward-studio eval: ${message}`);
       return 1;
     };
+    // Refuse an existing output before minutes of scoring, not after (the write is 'wx' too).
+    for (const option of ['report', 'html'] as const) {
+      const file = values[option] as string | undefined;
+      if (file && !values.force && existsSync(file)) return fail(`${file} already exists — choose another --${option}, or pass --force to replace it`);
+    }
     let card: ModelCard;
     let data: Awaited<ReturnType<typeof evalPairs>>;
     const pairProbes: { file: string; pairs: LocatedPair[] }[] = [];
@@ -196,17 +203,24 @@ export const evalCommand: Command = {
         opts,
       );
       const text = JSON.stringify(report, null, 2) + '\n';
-      if (values.report) {
+      const outputs: [option: 'report' | 'html', content: () => string][] = [
+        ['report', () => text],
+        ['html', () => renderReportHtml(report)],
+      ];
+      for (const [option, content] of outputs) {
+        const file = values[option] as string | undefined;
+        if (!file) continue;
         try {
-          writeFileSync(values.report as string, text, { flag: values.force ? 'w' : 'wx' });
+          writeFileSync(file, content(), { flag: values.force ? 'w' : 'wx' });
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'EEXIST') return fail(`${values.report as string} already exists — choose another --report, or pass --force to replace it`);
+          if ((e as NodeJS.ErrnoException).code === 'EEXIST') return fail(`${file} already exists — choose another --${option}, or pass --force to replace it`);
           throw e;
         }
       }
       if (values.json) io.out(text.trimEnd());
       printSummary(io, report);
       if (values.report) io.err(`report → ${values.report as string}`);
+      if (values.html) io.err(`html → ${values.html as string}`);
       return 0;
     } finally {
       await model?.release().catch(() => undefined);

@@ -6,6 +6,7 @@ import type { LocatedPair } from '../tokenize';
 import { briefVsLongProbes, fillerProbes, markdownProbes, opinionProbes, sycophancyPairs, trimProbes, type SycophancyProbeSet } from './probes';
 import {
   EVAL_REPORT_FORMAT,
+  LENGTH_SCATTER_LIMIT,
   type AnnotatorRow,
   type CounterfactualFinding,
   type EvalReport,
@@ -457,6 +458,7 @@ export async function evaluate(scorer: PairScorer, input: EvaluateInput, opts: E
       filler,
       trim,
       verdict: lengthVerdict,
+      scatter: { n: ev.length, points: stride(ev, LENGTH_SCATTER_LIMIT).map((x) => [charLength(x.item.pair.chosen) - charLength(x.item.pair.rejected), Math.round((x.c - x.r) * 1e4) / 1e4]) },
     },
     calibration: {
       ece,

@@ -6,3 +6,6 @@ export * from './stats';
 export * from './probes';
 export * from './report';
 export * from './evaluate';
+export * from './plots';
+export * from './findings';
+export * from './html';

@@ -4,6 +4,9 @@ import type { ReliabilityBin, Estimate } from './stats';
 
 export const EVAL_REPORT_FORMAT = 'reward-studio/eval-report@1';
 
+/** Most (Δlength, Δreward) points a report carries for its scatter plot. */
+export const LENGTH_SCATTER_LIMIT = 1000;
+
 export type VerdictLevel = 'ok' | 'warn' | 'bad';
 
 export interface Verdict {
@@ -117,6 +120,12 @@ export interface EvalReport {
     filler: CounterfactualFinding;
     trim: CounterfactualFinding;
     verdict: Verdict;
+    /**
+     * (Δlength, Δreward) of eval pairs (chosen − rejected; characters, reward units) for the scatter plot:
+     * at most `LENGTH_SCATTER_LIMIT`, evenly spaced over the scored pairs; `n` is how many pairs there were.
+     * Absent in reports written before it was added.
+     */
+    scatter?: { n: number; points: [number, number][] };
   };
   calibration: {
     /** Top-label ECE of σ(Δr) with equal-width bins over confidence max(p, 1 − p) ∈ [½, 1]. */
