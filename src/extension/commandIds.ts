@@ -10,15 +10,33 @@ export const COMMAND_IDS = [
   'rewardStudio.showTrainingDashboard',
   'rewardStudio.resumeTraining',
   'rewardStudio.cancelTraining',
+  'rewardStudio.showBiasReport',
   /** Internal (hidden from the palette): versions and native binaries of the model runtime. */
   'rewardStudio.internal.runtimeInfo',
   /** Internal (hidden from the palette): the current training run's status, for tests and support. */
   'rewardStudio.internal.trainingStatus',
+  // Annotation (src/extension/annotate): open a queue, then the judging commands the keybindings run.
+  'rewardStudio.annotate',
+  'rewardStudio.annotate.preferLeft',
+  'rewardStudio.annotate.preferRight',
+  'rewardStudio.annotate.tie',
+  'rewardStudio.annotate.skip',
+  'rewardStudio.annotate.undo',
+  'rewardStudio.annotate.next',
+  'rewardStudio.annotate.previous',
+  'rewardStudio.annotate.strength1',
+  'rewardStudio.annotate.strength2',
+  'rewardStudio.annotate.strength3',
+  'rewardStudio.annotate.strength4',
+  'rewardStudio.annotate.note',
+  'rewardStudio.annotate.toggleDiff',
+  /** Internal (hidden from the palette): the focused annotation session's state, for tests and support. */
+  'rewardStudio.internal.annotationStatus',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];
 
 /** Views the extension contributes (package.json `contributes.views`). */
-export const VIEW_IDS = ['rewardStudio.datasets'] as const;
+export const VIEW_IDS = ['rewardStudio.datasets', 'rewardStudio.annotation'] as const;
 
 export type ViewId = (typeof VIEW_IDS)[number];

@@ -5,8 +5,10 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { AnnotationManager } from './annotate/annotationManager';
 import type { CommandId } from './commandIds';
 import type { DatasetsView } from './datasetsView';
+import type { BiasReports } from './eval/biasReports';
 import { isPreferenceFileNode } from './datasetsView';
 import type { ValidationDiagnostics } from './diagnostics';
 import { EXCLUDE_GLOB, PICKABLE_FILES_GLOB, errorMessage, isPreferenceFileName } from './report';
@@ -19,6 +21,8 @@ export interface CommandContext {
   datasets: DatasetsView;
   stats: StatsPanels;
   training: TrainingManager;
+  biasReports: BiasReports;
+  annotation: AnnotationManager;
   log: vscode.LogOutputChannel;
 }
 
@@ -44,12 +48,32 @@ export function createCommands(ctx: CommandContext): Record<CommandId, CommandHa
     'rewardStudio.showTrainingDashboard': (...args) => ctx.training.showDashboard(args[0]),
     'rewardStudio.resumeTraining': (...args) => ctx.training.resume(args[0]),
     'rewardStudio.cancelTraining': () => ctx.training.cancel(),
+    'rewardStudio.showBiasReport': (...args) => ctx.biasReports.show(args[0]),
     'rewardStudio.internal.runtimeInfo': async () => {
       const info = await runtimeInfo();
       ctx.log.info(`runtime: ${describeRuntime(info)}`);
       return info;
     },
     'rewardStudio.internal.trainingStatus': () => ctx.training.status(),
+    'rewardStudio.annotate': async (...args) => {
+      // One queue per panel: the clicked file when several are selected.
+      const [uri] = args[0] instanceof vscode.Uri ? [args[0]] : await targetFiles(args, 'Annotate with Reward Studio');
+      return uri ? ctx.annotation.open(uri) : undefined;
+    },
+    'rewardStudio.annotate.preferLeft': () => ctx.annotation.judge('left'),
+    'rewardStudio.annotate.preferRight': () => ctx.annotation.judge('right'),
+    'rewardStudio.annotate.tie': () => ctx.annotation.judge('tie'),
+    'rewardStudio.annotate.skip': () => ctx.annotation.judge('skip'),
+    'rewardStudio.annotate.undo': () => ctx.annotation.undo(),
+    'rewardStudio.annotate.next': () => ctx.annotation.move('next'),
+    'rewardStudio.annotate.previous': () => ctx.annotation.move('previous'),
+    'rewardStudio.annotate.strength1': () => ctx.annotation.strength(1),
+    'rewardStudio.annotate.strength2': () => ctx.annotation.strength(2),
+    'rewardStudio.annotate.strength3': () => ctx.annotation.strength(3),
+    'rewardStudio.annotate.strength4': () => ctx.annotation.strength(4),
+    'rewardStudio.annotate.note': () => ctx.annotation.ui('focusNote'),
+    'rewardStudio.annotate.toggleDiff': () => ctx.annotation.ui('toggleDiff'),
+    'rewardStudio.internal.annotationStatus': () => ctx.annotation.status(),
   };
 }
 

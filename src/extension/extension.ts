@@ -3,9 +3,11 @@
  * data features load nothing heavy; model code (onnxruntime-node, tokenizers) is never imported here.
  */
 import * as vscode from 'vscode';
+import { AnnotationManager } from './annotate/annotationManager';
 import { createCommands, registerCommands } from './commands';
 import { DatasetsView } from './datasetsView';
 import { ValidationDiagnostics } from './diagnostics';
+import { BiasReports } from './eval/biasReports';
 import { StatsPanels } from './statsPanel';
 import { TrainingManager } from './train/trainingManager';
 
@@ -16,9 +18,13 @@ export function activate(context: vscode.ExtensionContext): void {
   const stats = new StatsPanels(context.extensionUri, log);
   // Training runs in a child process (the CLI); nothing of it loads here until a run starts.
   const training = new TrainingManager(context.extensionUri, log);
-  context.subscriptions.push(log, diagnostics, datasets, stats, training);
+  // Annotation sessions: file I/O on the extension host (src/core/annotate), nothing heavy.
+  const annotation = new AnnotationManager(context.extensionUri, log);
+  // Evaluation runs in a child process too (the CLI's eval), and only when asked for.
+  const biasReports = new BiasReports(context.extensionUri, log);
+  context.subscriptions.push(log, diagnostics, datasets, stats, training, annotation, biasReports);
   context.subscriptions.push(
-    ...registerCommands(createCommands({ diagnostics, datasets, stats, training, log }), log),
+    ...registerCommands(createCommands({ diagnostics, datasets, stats, training, annotation, biasReports, log }), log),
   );
 }
 

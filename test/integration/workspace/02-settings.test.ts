@@ -35,8 +35,9 @@ suite('Settings', () => {
       ['rewardStudio.data.inputFormat', 'rewardStudio.data.maxProblemsReported'],
     );
     // The training settings (rewardStudio.train.*) are checked against the core's defaults in
-    // test/unit/extension/trainSettings.test.ts and used in 06-training.test.ts.
-    assert.ok(keys.every((k) => /^rewardStudio\.(data|train)\./.test(k)), keys.join(', '));
+    // test/unit/extension/trainSettings.test.ts and used in 06-training.test.ts; the annotation settings
+    // (rewardStudio.annotate.*) in 07-annotate.test.ts.
+    assert.ok(keys.every((k) => /^rewardStudio\.(data|train|annotate)\./.test(k)), keys.join(', '));
     for (const key of keys) {
       const inspected = vscode.workspace.getConfiguration().inspect(key);
       assert.ok(inspected, `${key} is not a registered setting`);

@@ -19,9 +19,12 @@ suite('Preference Data view', () => {
     );
     assert.deepEqual(
       c.views.rewardStudio.map((v) => [v.id, v.name]),
-      [['rewardStudio.datasets', 'Preference Data']],
+      [
+        ['rewardStudio.datasets', 'Preference Data'],
+        ['rewardStudio.annotation', 'Annotation'],
+      ],
     );
-    assert.deepEqual([...VIEW_IDS], ['rewardStudio.datasets']);
+    assert.deepEqual([...VIEW_IDS], ['rewardStudio.datasets', 'rewardStudio.annotation']);
   });
 
   test('the view opens in the workbench, and refresh runs', async () => {

@@ -1,0 +1,166 @@
+/**
+ * The annotation views' protocol: what the editor panel and the side-bar view show of one annotation
+ * session, and the messages both ways. The host (src/extension/annotate/) and the app
+ * (webview/annotate/main.ts) import this one file, so a renamed field is a compile error on both sides.
+ *
+ * The session lives in the host (src/core/annotate AnnotationSession); the webview holds UI state only
+ * (the diff toggle, which sections are open). Handshake: the webview posts `ready` once its listener is
+ * installed (again after every reload); the host answers with the whole `state`, and posts it again after
+ * every change (a judgement, an undo, an outside edit of the judgements file). States are small: one item.
+ *
+ * The draft (strength and note of the judgement being made) is kept by the host too, so a judgement made
+ * through a keybinding (a contributed command, run on the host) carries the note typed in the webview.
+ */
+
+/** Text, or a conversation shown as turns. */
+export type AnnotateText = string | AnnotateMessage[];
+
+export interface AnnotateMessage {
+  role: string;
+  content: string;
+}
+
+export type AnnotateVerdict = 'left' | 'right' | 'tie' | 'skip';
+
+export const ANNOTATE_VERDICTS: readonly AnnotateVerdict[] = ['left', 'right', 'tie', 'skip'];
+
+export type AnnotateStrength = 1 | 2 | 3 | 4;
+
+/** The Llama 2 scale, as src/core/annotate/record.ts STRENGTH_LABELS (repeated: the protocol imports no core). */
+export const ANNOTATE_STRENGTH_LABELS: Readonly<Record<AnnotateStrength, string>> = {
+  1: 'negligibly better',
+  2: 'slightly better',
+  3: 'better',
+  4: 'significantly better',
+};
+
+export interface AnnotateItemView {
+  /** Changes whenever another item (or the audit of one) is shown: the webview resets scroll and note on it. */
+  key: string;
+  itemId: string;
+  /** 1-based line of the item in the queue file. */
+  line: number;
+  /** Which pair of a `responses` line, shown as "pair 2 of 3" when the line has several. */
+  pairIndex?: number;
+  prompt: AnnotateText;
+  left: AnnotateText;
+  right: AnnotateText;
+  /** An order-swap audit of an item judged earlier. */
+  audit: boolean;
+  /** This annotator's judgement of this item (revisited with Previous), as it reads on this screen. */
+  judged?: { verdict: AnnotateVerdict; strength?: AnnotateStrength };
+}
+
+/** A malformed queue line (skipped). */
+export interface AnnotateProblemView {
+  line: number;
+  message: string;
+}
+
+/** The annotator's live bias figures (src/core/annotate/agreement.ts AnnotatorFigures). */
+export interface AnnotateBiasView {
+  preferences: number;
+  ties: number;
+  skips: number;
+  /** Share of preferences with the chosen response on the left; null without preferences. */
+  leftWinsRate: number | null;
+  /** Preferences whose responses differ in length: the base of longerWinsRate. */
+  lengthDecided: number;
+  longerWinsRate: number | null;
+}
+
+export interface AnnotateState {
+  /** The queue as the workspace names it (relative path). */
+  queueName: string;
+  outputName: string;
+  annotator: string;
+  /** undefined when every item (and audit) has been judged. */
+  item?: AnnotateItemView;
+  progress: {
+    judged: number;
+    /** undefined until the background scan has counted the queue. */
+    total?: number;
+    audits: { done: number; pending: number };
+  };
+  /** Malformed queue lines found so far (at most MAX_PROBLEMS_SHOWN), and how many in all. */
+  problems: AnnotateProblemView[];
+  problemCount: number;
+  bias: AnnotateBiasView | null;
+  /** The guidelines file's Markdown, when one is configured and readable. */
+  guidelines?: { name: string; markdown: string };
+  draft: { strength?: AnnotateStrength; note: string };
+  /** Whether undo has something to take back in this session. */
+  canUndo: boolean;
+  /** One line about the last outside change (another window's judgements, a rewritten file). */
+  notice?: string;
+  /** The last operation's error, shown until the next change. */
+  error?: string;
+}
+
+export const MAX_PROBLEMS_SHOWN = 50;
+
+export type AnnotateHostMessage =
+  /** `state: null`: no session is open (the side bar before "Annotate with Reward Studio"). */
+  | { type: 'state'; state: AnnotateState | null; layout: AnnotateLayout }
+  /** Keybinding commands that act on the webview's UI: focus the note, toggle the diff. */
+  | { type: 'ui'; action: AnnotateUiAction };
+
+export type AnnotateLayout = 'panel' | 'sidebar';
+
+export type AnnotateUiAction = 'focusNote' | 'toggleDiff';
+
+export type AnnotateWebviewMessage =
+  | { type: 'ready' }
+  | { type: 'judge'; itemKey: string; verdict: AnnotateVerdict }
+  | { type: 'undo' }
+  | { type: 'next' }
+  | { type: 'previous' }
+  | { type: 'draft'; strength?: AnnotateStrength; note: string }
+  /**
+   * Where the keyboard is: the webview has focus, and its note field has. The host turns the single-key
+   * keybindings on only while the webview has focus and the note field does not.
+   */
+  | { type: 'focus'; webview: boolean; note: boolean }
+  | { type: 'restore' }
+  | { type: 'openPanel' };
+
+/** Longest note the host accepts (a note is a sentence or two; anything longer is cut). */
+export const MAX_NOTE_LENGTH = 4000;
+const MAX_KEY_LENGTH = 200;
+
+export function isAnnotateStrength(value: unknown): value is AnnotateStrength {
+  return value === 1 || value === 2 || value === 3 || value === 4;
+}
+
+/**
+ * Checks a message from the webview and returns a fresh copy holding only the known fields, or
+ * undefined when it is not a well-formed AnnotateWebviewMessage.
+ */
+export function parseAnnotateWebviewMessage(value: unknown): AnnotateWebviewMessage | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const m = value as { [key: string]: unknown };
+  switch (m.type) {
+    case 'ready':
+    case 'undo':
+    case 'next':
+    case 'previous':
+    case 'restore':
+    case 'openPanel':
+      return { type: m.type };
+    case 'judge': {
+      if (typeof m.itemKey !== 'string' || m.itemKey.length === 0 || m.itemKey.length > MAX_KEY_LENGTH) return undefined;
+      if (!(ANNOTATE_VERDICTS as readonly unknown[]).includes(m.verdict)) return undefined;
+      return { type: 'judge', itemKey: m.itemKey, verdict: m.verdict as AnnotateVerdict };
+    }
+    case 'draft': {
+      if (typeof m.note !== 'string') return undefined;
+      if (m.strength !== undefined && !isAnnotateStrength(m.strength)) return undefined;
+      const note = m.note.slice(0, MAX_NOTE_LENGTH);
+      return m.strength === undefined ? { type: 'draft', note } : { type: 'draft', strength: m.strength, note };
+    }
+    case 'focus':
+      return typeof m.webview === 'boolean' && typeof m.note === 'boolean' ? { type: 'focus', webview: m.webview, note: m.note } : undefined;
+    default:
+      return undefined;
+  }
+}
