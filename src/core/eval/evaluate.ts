@@ -203,7 +203,7 @@ function pairSet(s: readonly Scored[], groupBy: string | null | undefined, b: Bo
     spearman: spearman(
       s.map((_, i) => lenC[i] - lenR[i]),
       s.map((x) => x.c - x.r),
-      b.confidence,
+      b,
     ),
     groups,
   };

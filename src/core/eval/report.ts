@@ -61,7 +61,7 @@ export interface PairSetReport {
   chosenShorter: Finding;
   /** chosenLonger − chosenShorter accuracy (two-sample bootstrap). */
   lengthGap: Finding;
-  /** Spearman ρ of Δlength and Δreward (chosen − rejected), Fisher-z interval. */
+  /** Spearman ρ of Δlength and Δreward (chosen − rejected), paired bootstrap interval (see stats.spearman). */
   spearman: Finding;
   groups: { field: string; rows: GroupAccuracy[] } | null;
 }
