@@ -78,13 +78,15 @@ const validate: Command = {
         const r = await validateFile(file, { from, maxProblems });
         all.push(...r.problems);
         if (!values.json) {
-          printProblems(io, r.problems);
+          printProblems(io, r.problems.filter((p) => p.severity !== 'info'));
           const more = r.problemsOmitted ? ` (${num(r.problemsOmitted)} more not shown; --max-problems 0 shows all)` : '';
           const errors = r.problems.filter((p) => p.severity === 'error').length;
-          const warnings = r.problems.length - errors;
-          io.err(`${file}: ${r.format} (${r.formatReason}); ${plural(r.records, 'pair')}; ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${more}`);
+          const warnings = r.problems.filter((p) => p.severity === 'warning').length;
+          const notes = r.problems.length - errors - warnings;
+          const noted = notes ? `; ${plural(notes, 'annotation record')} that ${notes === 1 ? 'is' : 'are'} not a pair (ties, skips, undos, audits: --json lists them)` : '';
+          io.err(`${file}: ${r.format} (${r.formatReason}); ${plural(r.records, 'pair')}; ${plural(errors, 'error')}, ${plural(warnings, 'warning')}${noted}${more}`);
         }
-        if (r.problems.length || r.problemsOmitted) failed = true;
+        if (r.problems.some((p) => p.severity !== 'info') || r.problemsOmitted) failed = true;
       } catch (e) {
         if (!(e instanceof DataError)) throw e;
         failed = true;

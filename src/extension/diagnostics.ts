@@ -149,7 +149,7 @@ function toDiagnostic(p: DataProblem, document: vscode.TextDocument | undefined)
   const end = document && line < document.lineCount ? document.lineAt(line).range.end.character : END_OF_LINE;
   const range = new vscode.Range(line, character, line, Math.max(end, character));
   const severity =
-    p.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning;
+    p.severity === 'error' ? vscode.DiagnosticSeverity.Error : p.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Hint;
   const diagnostic = new vscode.Diagnostic(range, problemMessage(p), severity);
   diagnostic.code = p.code;
   diagnostic.source = DIAGNOSTIC_SOURCE;

@@ -69,6 +69,32 @@ export interface AnnotateBiasView {
   longerWinsRate: number | null;
 }
 
+/** One annotator's row of the whole-file report (src/core/annotate/agreement.ts AnnotatorFigures). */
+export interface AnnotateAnnotatorRow {
+  annotator: string;
+  /** Preferences + ties + skips (audits not counted). */
+  judged: number;
+  preferences: number;
+  leftWinsRate: number | null;
+  lengthDecided: number;
+  longerWinsRate: number | null;
+  /** Order-swap audits done, and the share that agreed with the original; null without audits. */
+  audits: number;
+  selfConsistency: number | null;
+}
+
+/** The multi-annotator figures of the judgements file: agreement between annotators, and each one's row. */
+export interface AnnotateAnnotatorsView {
+  /** Items labelled by two or more annotators, and the pairwise comparisons over them. */
+  items: number;
+  comparisons: number;
+  /** Pooled percent agreement (0…1); null without comparisons. */
+  percent: number | null;
+  /** Mean pairwise Cohen's κ; null when undefined. */
+  kappa: number | null;
+  annotators: AnnotateAnnotatorRow[];
+}
+
 export interface AnnotateState {
   /** The queue as the workspace names it (relative path). */
   queueName: string;
@@ -86,6 +112,8 @@ export interface AnnotateState {
   problems: AnnotateProblemView[];
   problemCount: number;
   bias: AnnotateBiasView | null;
+  /** Every annotator of the judgements file (this one included): agreement, self-consistency, bias. */
+  annotators: AnnotateAnnotatorsView;
   /** The guidelines file's Markdown, when one is configured and readable. */
   guidelines?: { name: string; markdown: string };
   draft: { strength?: AnnotateStrength; note: string };

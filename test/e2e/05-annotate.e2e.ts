@@ -1,25 +1,35 @@
 // Annotation in the workbench, keyboard first: "Annotate with Reward Studio" from the palette on a queue
-// with one malformed line; ten items judged with the default keys (a, b, t, s, strength 1–4), an undo, a
-// note typed without judging, the diff highlight; screenshots in the dark and the light theme; the panel
-// closed and reopened resumes at the first unjudged item. The judgements file is checked line by line.
+// with one malformed line; twenty items judged with the default keys (a, b, t, s, strength 1–4), an undo,
+// a tie, a note typed without judging, the diff highlight; screenshots of the editor panel and the side-bar
+// Annotation view in the dark and the light theme; the panel closed and reopened resumes at the first
+// unjudged item. The judgements file validates with the real CLI and holds exactly the expected records.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
+import { itemIdOf } from '../../src/core/annotate/queue';
+import { repoRoot } from '../vscode-server/codeServer';
 import { ARTIFACTS, Session } from './lib/session';
-import { activeTab, quickOpen, runCommand, webviewFrame } from './lib/workbench';
+import { activeTab, activityBarItem, quickOpen, runCommand, webviewFrame } from './lib/workbench';
 
 const PANEL_TEXT = 'A is better';
-const ITEMS = 20;
+/** 22 items: 20 are judged, and the panel still has items left when it is closed and reopened. */
+const ITEMS = 22;
+const JUDGED = 20;
+
+function queueItem(i: number): { prompt: string; response_a: string; response_b: string } {
+  return {
+    prompt: `Question ${i}: what is ${i} + ${i}?`,
+    response_a: `The answer is **${2 * i}**.`,
+    response_b: `Let me think.\n\n\`\`\`python\nprint(${i} + ${i})\n\`\`\`\n\nThe answer is ${2 * i + (i % 2)}, I believe.`,
+  };
+}
 
 function queueLines(): string[] {
   const out: string[] = [];
   for (let i = 1; i <= ITEMS; i++) {
-    out.push(JSON.stringify({
-      prompt: `Question ${i}: what is ${i} + ${i}?`,
-      response_a: `The answer is **${2 * i}**.`,
-      response_b: `Let me think.\n\n\`\`\`python\nprint(${i} + ${i})\n\`\`\`\n\nThe answer is ${2 * i + (i % 2)}, I believe.`,
-    }));
+    out.push(JSON.stringify(queueItem(i)));
     if (i === 3) out.push('{"prompt": "broken" "response_a": 1}');
   }
   return out;
@@ -53,6 +63,20 @@ async function until(page: Page, frame: Frame, what: string, ok: (r: Reading) =>
     if (last && ok(last)) return last;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the panel shows ${JSON.stringify(last)}`);
     await page.waitForTimeout(100);
+  }
+}
+
+/** The annotation webview of one layout (the panel and the side bar both show the judging buttons). */
+async function layoutFrame(page: Page, layout: 'panel' | 'sidebar', timeoutMs = 30_000): Promise<Frame> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame() || !frame.parentFrame()) continue;
+      const found = await frame.locator(`body[data-layout="${layout}"] .progress-count`).count().catch(() => 0);
+      if (found > 0) return frame;
+    }
+    if (Date.now() > deadline) throw new Error(`no annotation ${layout} after ${timeoutMs} ms`);
+    await page.waitForTimeout(250);
   }
 }
 
@@ -116,7 +140,8 @@ suite('Annotation: judging by keyboard', function () {
     assert.ok((await panel.locator('.response pre code.language-python').count()) >= 1);
   });
 
-  test('ten items judged by keyboard, with strength, a tie, a skip and an undo', async () => {
+  test('nineteen items judged by keyboard, with strength, a tie, a skip and an undo', async function () {
+    this.timeout(180_000);
     const { page } = session;
     await focusPanel(page, panel);
     // 1..10: a (strength 2), b, t, a (strength 4), s, then b/a alternately.
@@ -132,7 +157,7 @@ suite('Annotation: judging by keyboard', function () {
     // Undo takes the skip back: the same item shows again.
     const undone = await press(page, panel, 'u', 4);
     assert.equal(undone.line, 6, 'items 1–3 are lines 1, 2, 4 (line 3 is malformed); the skipped one is line 6');
-    for (let n = 5; n <= 10; n++) await press(page, panel, n % 2 ? 'b' : 'a', n);
+    for (let n = 5; n < JUDGED; n++) await press(page, panel, n % 2 ? 'b' : 'a', n);
   });
 
   test('typing a note does not judge; Escape leaves the note and the next key judges with it', async () => {
@@ -148,46 +173,100 @@ suite('Annotation: judging by keyboard', function () {
     await press(page, panel, 'a', before.judged + 1);
   });
 
-  test('the diff highlight marks the differences (d); screenshots in dark and light', async () => {
+  test('the diff highlight marks the differences (d); the panel and the side bar in dark and light', async function () {
+    this.timeout(180_000);
     const { page } = session;
+    const shot = async (name: string): Promise<void> => {
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(shots, `${name}.png`) });
+      console.log(`      screenshot: ${join(shots, `${name}.png`)}`);
+    };
     await page.keyboard.press('d');
     await panel.locator('.diff-added').first().waitFor({ timeout: 10_000 });
     assert.ok((await panel.locator('.diff-removed').count()) >= 1);
     await panel.locator('.figure[data-figure="left-wins"]').waitFor({ timeout: 10_000 });
-    await page.waitForTimeout(300);
-    await page.screenshot({ path: join(shots, 'annotate-dark.png') });
-    console.log(`      screenshot: ${join(shots, 'annotate-dark.png')}`);
+    // The Annotators section: this annotator's row (one annotator: no agreement yet).
+    await panel.locator('.annotator-table tr[data-annotator="e2e"]').waitFor({ timeout: 10_000 });
+    assert.match((await panel.locator('.agreement').textContent()) ?? '', /no item judged by two annotators/);
+    await shot('annotate-panel-dark');
     await page.keyboard.press('d');
+    // The side-bar Annotation view (Reward Studio activity bar) shows the same session.
+    await activityBarItem(page).click();
+    // Fold the Preference Data view above it, so the screenshot shows more of the Annotation view.
+    const dataHeader = page.locator('.part.sidebar .pane-header[aria-expanded="true"]', { hasText: 'Preference Data' });
+    if ((await dataHeader.count()) > 0) await dataHeader.first().click();
+    let sidebar = await layoutFrame(page, 'sidebar', 60_000);
+    await sidebar.getByText('Open in Editor').waitFor({ timeout: 30_000 });
+    assert.equal((await read(sidebar)).judged, JUDGED);
+    await shot('annotate-sidebar-dark');
     await session.useTheme('light');
-    panel = await webviewFrame(page, PANEL_TEXT);
-    await panel.locator('body.vscode-light').waitFor({ timeout: 30_000 });
+    sidebar = await layoutFrame(page, 'sidebar');
+    await sidebar.locator('body.vscode-light').waitFor({ timeout: 30_000 });
+    await shot('annotate-sidebar-light');
+    await activityBarItem(page).click(); // hides the side bar again
     await page.waitForTimeout(500);
-    await page.screenshot({ path: join(shots, 'annotate-light.png') });
-    console.log(`      screenshot: ${join(shots, 'annotate-light.png')}`);
+    panel = await layoutFrame(page, 'panel');
+    await panel.locator('body.vscode-light').waitFor({ timeout: 30_000 });
+    await shot('annotate-panel-light');
     await session.useTheme('dark');
   });
 
-  test('closed and reopened, the panel resumes at the first unjudged item; the file holds every judgement', async () => {
+  test('closed and reopened, the panel resumes at the first unjudged item; the file validates and holds every judgement', async function () {
+    this.timeout(180_000);
     const { page } = session;
-    panel = await webviewFrame(page, PANEL_TEXT);
+    panel = await layoutFrame(page, 'panel');
     const before = await read(panel);
-    assert.equal(before.judged, 11);
+    assert.equal(before.judged, JUDGED);
     const tab = page.locator('.tabs-container .tab', { hasText: 'Annotate: queue.jsonl' }).first();
     await tab.click();
     await runCommand(page, 'View: Close Editor');
     await tab.waitFor({ state: 'detached', timeout: 30_000 });
     await quickOpen(page, 'queue.jsonl');
     await runCommand(page, 'Reward Studio: Annotate with Reward Studio');
-    panel = await webviewFrame(page, PANEL_TEXT, 60_000);
-    const after = await until(page, panel, 'the resumed session', (r) => r.judged === 11 && r.line > 0);
+    await webviewFrame(page, PANEL_TEXT, 60_000);
+    panel = await layoutFrame(page, 'panel', 60_000);
+    const after = await until(page, panel, 'the resumed session', (r) => r.judged === JUDGED && r.line > 0);
     assert.equal(after.line, before.line, 'the same first unjudged item');
+    assert.equal(after.line, JUDGED + 2, 'item 21 is line 22 (line 3 is malformed)');
 
-    const lines = readFileSync(join(workspace, 'data', 'queue.judged.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { margin?: number; meta: { judgement: string; strength?: number; note?: string; annotator: string } });
-    assert.equal(lines.length, 13, '12 judgements and one retraction');
-    assert.deepEqual(lines.slice(0, 6).map((l) => l.meta.judgement), ['preference', 'preference', 'tie', 'preference', 'skip', 'retract']);
-    assert.equal(lines[0].meta.strength, 2);
-    assert.equal(lines[1].meta.strength, undefined, 'the strength is reset after each judgement');
-    assert.equal(lines[3].meta.strength, 4);
+    // The real CLI validates the judgements file: exit 0, no errors or warnings; the three lines that make
+    // no pair (the tie, the skip, the undo) are listed as information, not problems.
+    const output = join(workspace, 'data', 'queue.judged.jsonl');
+    const cli = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'cli.js'), 'validate', '--json', output], { cwd: repoRoot(), encoding: 'utf8' });
+    assert.equal(cli.error, undefined);
+    assert.equal(cli.status, 0, `reward-studio validate exit status: ${cli.stdout}${cli.stderr}`);
+    const problems = JSON.parse(cli.stdout) as Array<{ line: number; severity: string; code: string }>;
+    assert.deepEqual(
+      problems.map((p) => [p.line, p.severity, p.code]),
+      [[3, 'info', 'tie'], [5, 'info', 'not-a-preference'], [6, 'info', 'not-a-preference']],
+      `reward-studio validate: ${cli.stdout}${cli.stderr}`,
+    );
+    const human = spawnSync(process.execPath, [join(repoRoot(), 'dist', 'cli.js'), 'validate', output], { cwd: repoRoot(), encoding: 'utf8' });
+    assert.equal(human.status, 0);
+    assert.match(human.stderr, /19 pairs; 0 errors, 0 warnings; 3 annotation records that are not a pair/);
+
+    // Exactly the expected records, in order: item, judgement, strength, the side chosen on screen.
+    interface Line { margin?: number; meta: { itemId: string; judgement: string; strength?: number; note?: string; annotator: string; shownOrder?: string } }
+    const lines = readFileSync(output, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const id = (i: number): string => {
+      const q = queueItem(i);
+      return itemIdOf(q.prompt, q.response_a, q.response_b);
+    };
+    const pref = (i: number, key: 'a' | 'b', strength?: number) => ({ itemId: id(i), judgement: 'preference', strength, shownOrder: key === 'a' ? 'chosen-left' : 'chosen-right' });
+    const expected = [
+      pref(1, 'a', 2),
+      pref(2, 'b'),
+      { itemId: id(3), judgement: 'tie', strength: undefined, shownOrder: undefined },
+      pref(4, 'a', 4),
+      { itemId: id(5), judgement: 'skip', strength: undefined, shownOrder: undefined },
+      { itemId: id(5), judgement: 'retract', strength: undefined, shownOrder: undefined },
+    ];
+    for (let n = 5; n <= JUDGED; n++) expected.push(pref(n, n === JUDGED || n % 2 === 0 ? 'a' : 'b'));
+    assert.equal(lines.length, JUDGED + 2, `${JUDGED + 1} judgements and one retraction`);
+    assert.deepEqual(
+      lines.map((l) => ({ itemId: l.meta.itemId, judgement: l.meta.judgement, strength: l.meta.strength, shownOrder: l.meta.judgement === 'preference' ? l.meta.shownOrder : undefined })),
+      expected,
+    );
     assert.equal(lines[3].margin, 1);
     assert.equal(lines.at(-1)?.meta.note, 'both are fine but A is shorter');
     assert.ok(lines.every((l) => l.meta.annotator === 'e2e'));

@@ -53,6 +53,7 @@ const parts = {
   item: h('section', { class: 'item', 'aria-label': 'Item' }),
   controls: h('section', { class: 'controls', 'aria-label': 'Judgement' }),
   figures: h('section', { class: 'figures', 'aria-label': 'Your figures' }),
+  annotators: h('section', { class: 'annotators', 'aria-label': 'Annotators' }),
   guidelines: h('section', { class: 'guidelines' }),
 };
 
@@ -138,13 +139,14 @@ function render(previousKey: string | undefined): void {
     return;
   }
   if (!state) return;
-  if (!app.contains(parts.header)) app.replaceChildren(parts.header, parts.messages, parts.item, parts.controls, parts.figures, parts.guidelines);
+  if (!app.contains(parts.header)) app.replaceChildren(parts.header, parts.messages, parts.item, parts.controls, parts.figures, parts.annotators, parts.guidelines);
   renderHeader(state);
   renderMessages(state);
   const itemChanged = previousKey !== state.item?.key;
   renderItem(itemChanged);
   renderControls(state, itemChanged);
   renderFigures(state);
+  renderAnnotators(state);
   renderGuidelines(state);
 }
 
@@ -286,6 +288,46 @@ function renderFigures(s: AnnotateState): void {
     h('span', { class: `figure${flag(b.longerWinsRate, b.lengthDecided)}`, 'data-figure': 'longer-wins', title: 'Share of your preferences (responses of different length) that chose the longer one' }, `Longer wins ${rate(b.longerWinsRate)} of ${b.lengthDecided}`),
     h('span', { class: 'figure muted' }, `${b.ties} tie${b.ties === 1 ? '' : 's'}, ${b.skips} skip${b.skips === 1 ? '' : 's'}`),
   );
+}
+
+/**
+ * Every annotator of the judgements file: agreement between them (percent, Cohen's κ), and per annotator
+ * the judged count, self-consistency on order-swap audits, left-wins and longer-wins. Open in the panel,
+ * folded in the side bar; rebuilt only when a figure changes (the open/closed state is kept).
+ */
+function renderAnnotators(s: AnnotateState): void {
+  const v = s.annotators;
+  const key = `${layout}|${JSON.stringify(v)}`;
+  if (parts.annotators.dataset.key === key) return;
+  const previous = parts.annotators.querySelector('details');
+  const open = previous ? previous.open : layout === 'panel';
+  parts.annotators.dataset.key = key;
+  if (v.annotators.length === 0) {
+    parts.annotators.replaceChildren();
+    return;
+  }
+  const rate = (r: number | null, n: number): string => (r === null || n === 0 ? '—' : `${percent(r)} of ${n}`);
+  const agreement =
+    v.comparisons === 0
+      ? 'Agreement: — (no item judged by two annotators yet)'
+      : `Agreement ${v.percent === null ? '—' : percent(v.percent)} · κ ${v.kappa === null ? '—' : v.kappa.toFixed(2)} over ${v.items} item${v.items === 1 ? '' : 's'} (${v.comparisons} comparison${v.comparisons === 1 ? '' : 's'})`;
+  const head = h('tr', {}, ...['Annotator', 'Judged', 'Self-consistency', 'Left wins', 'Longer wins'].map((t) => h('th', { scope: 'col' }, t)));
+  const rows = v.annotators.map((a) =>
+    h('tr', { 'data-annotator': a.annotator, class: a.annotator === s.annotator ? 'me' : undefined },
+      h('th', { scope: 'row' }, a.annotator),
+      h('td', {}, String(a.judged)),
+      h('td', { title: 'Order-swap audits that agreed with the original judgement' }, rate(a.selfConsistency, a.audits)),
+      h('td', { title: 'Share of preferences that chose the left response (0.5 is unbiased)' }, rate(a.leftWinsRate, a.preferences)),
+      h('td', { title: 'Share of preferences (responses of different length) that chose the longer one' }, rate(a.longerWinsRate, a.lengthDecided)),
+    ),
+  );
+  const details = h('details', {},
+    h('summary', {}, `Annotators (${v.annotators.length})`),
+    h('p', { class: 'agreement', 'data-figure': 'agreement' }, agreement),
+    h('table', { class: 'annotator-table' }, h('thead', {}, head), h('tbody', {}, ...rows)),
+  );
+  details.open = open;
+  parts.annotators.replaceChildren(details);
 }
 
 function renderGuidelines(s: AnnotateState): void {

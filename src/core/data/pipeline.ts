@@ -257,15 +257,21 @@ export async function validateFile(
     if (problems.length < max) problems.push(p);
     else omitted++;
   };
+  const ids: string[] = [];
   for await (const item of reader.items()) {
     if (item.kind === 'problem') add(item.problem);
-    else for (const p of checker.check(item.pair, item.line)) add(p);
+    else {
+      if (item.pair.id !== undefined) ids.push(item.pair.id);
+      for (const p of checker.check(item.pair, item.line)) add(p);
+    }
   }
+  // Judgements a later line withdraws (undo, judged again) are not pairs, as readAllPairs has it.
+  const withdrawn = reader.retracted.size === 0 ? 0 : ids.filter((id) => reader.retracted.has(id)).length;
   return {
     file,
     format: reader.format,
     formatReason: reader.formatReason,
-    records: reader.counters.pairs,
+    records: reader.counters.pairs - withdrawn,
     problems,
     problemsOmitted: omitted,
   };

@@ -3,7 +3,11 @@
  * message that says what is wrong and what to do.
  */
 
-export type ProblemSeverity = 'error' | 'warning';
+/**
+ * error: the line gives no pair (or a wrong one); warning: a pair is read but something is off; info: a
+ * fact worth knowing that is not a problem (an annotator's tie, skip or undo: recorded, not a pair).
+ */
+export type ProblemSeverity = 'error' | 'warning' | 'info';
 
 /** Stable machine-readable codes; the CLI's --json output and the extension's diagnostics carry them. */
 export type ProblemCode =

@@ -10,6 +10,7 @@ import type { DataProblem } from '../../core/data/problems';
 import type { TextOrConversation } from '../../core/data/record';
 import {
   MAX_PROBLEMS_SHOWN,
+  type AnnotateAnnotatorsView,
   type AnnotateBiasView,
   type AnnotateItemView,
   type AnnotateProblemView,
@@ -93,6 +94,29 @@ export function biasView(report: AnnotationReport, annotator: string): AnnotateB
     leftWinsRate: f.leftWinsRate,
     lengthDecided: f.lengthDecided,
     longerWinsRate: f.longerWinsRate,
+  };
+}
+
+/** The multi-annotator figures of the whole-file report, as the Annotators section shows them. */
+export function annotatorsView(report: AnnotationReport): AnnotateAnnotatorsView {
+  const a = report.agreement;
+  return {
+    items: a.items,
+    comparisons: a.comparisons,
+    percent: a.percent,
+    kappa: a.kappa,
+    annotators: report.annotators
+      .map((f) => ({
+        annotator: f.annotator,
+        judged: f.preferences + f.ties + f.skips,
+        preferences: f.preferences,
+        leftWinsRate: f.leftWinsRate,
+        lengthDecided: f.lengthDecided,
+        longerWinsRate: f.longerWinsRate,
+        audits: f.audits.n,
+        selfConsistency: f.audits.rate,
+      }))
+      .sort((x, y) => (x.annotator < y.annotator ? -1 : x.annotator > y.annotator ? 1 : 0)),
   };
 }
 

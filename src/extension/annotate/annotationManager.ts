@@ -28,7 +28,7 @@ import {
 } from '../../protocol/annotate';
 import { errorMessage } from '../report';
 import { createNonce, renderWebviewHtml } from '../webviewHtml';
-import { biasView, itemKey, itemView, judgementsPath, problemViews, reconcileNotice } from './annotateView';
+import { annotatorsView, biasView, itemKey, itemView, judgementsPath, problemViews, reconcileNotice } from './annotateView';
 
 export const ANNOTATE_PANEL_TYPE = 'rewardStudio.annotate';
 export const ANNOTATE_VIEW_ID = 'rewardStudio.annotation';
@@ -131,6 +131,7 @@ class AnnotationController implements vscode.Disposable {
     const s = this.session;
     const shown = s.current;
     const problems = s.queueProblems;
+    const report = s.report();
     const state: AnnotateState = {
       queueName: this.names.queue,
       outputName: this.names.output,
@@ -138,7 +139,8 @@ class AnnotationController implements vscode.Disposable {
       progress: s.progress(),
       problems: problemViews(problems),
       problemCount: problems.length,
-      bias: biasView(s.report(), s.annotator),
+      bias: biasView(report, s.annotator),
+      annotators: annotatorsView(report),
       draft: { ...this.draft },
       canUndo: this.judgedHere > 0,
     };

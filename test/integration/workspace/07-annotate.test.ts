@@ -16,6 +16,7 @@ interface Status {
     problems: Array<{ line: number; message: string }>;
     problemCount: number;
     bias: { preferences: number; ties: number; skips: number } | null;
+    annotators: { items: number; comparisons: number; percent: number | null; kappa: number | null; annotators: Array<{ annotator: string; judged: number; preferences: number }> };
     draft: { strength?: number; note: string };
     notice?: string;
   };
@@ -133,6 +134,11 @@ suite('Annotation', () => {
     appendFileSync(output, JSON.stringify(other) + '\n');
     const s = await until('the outside line to be noticed', (x) => /other annotators/.test(x.state.notice ?? ''), 20_000);
     assert.match(s.state.notice ?? '', /1 line from other annotators/);
+    // The Annotators section: both annotators, and their agreement on the one item both labelled (the same
+    // label, so 100%; κ is undefined when both gave one and the same label to everything).
+    const a = s.state.annotators;
+    assert.deepEqual({ items: a.items, comparisons: a.comparisons, percent: a.percent, kappa: a.kappa }, { items: 1, comparisons: 1, percent: 1, kappa: null });
+    assert.deepEqual(a.annotators.map((x) => [x.annotator, x.judged, x.preferences]), [['someone-else', 1, 1], ['tester', 2, 1]]);
   });
 
   test('closing the panel ends the session; reopening resumes at the first unjudged item', async () => {

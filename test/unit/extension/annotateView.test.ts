@@ -6,7 +6,7 @@ import type { AnnotationReport } from '../../../src/core/annotate/agreement';
 import { itemIdOf, type QueueItem } from '../../../src/core/annotate/queue';
 import { judgementEntryOf, judgementRecord } from '../../../src/core/annotate/record';
 import type { ShownItem } from '../../../src/core/annotate/session';
-import { biasView, itemKey, itemView, judgedOnScreen, judgementsPath, problemViews, queueStem, reconcileNotice } from '../../../src/extension/annotate/annotateView';
+import { annotatorsView, biasView, itemKey, itemView, judgedOnScreen, judgementsPath, problemViews, queueStem, reconcileNotice } from '../../../src/extension/annotate/annotateView';
 
 test('the judgements file: beside the queue by default, or the setting with ${queueStem}', () => {
   const q = path.join('/ws', 'data', 'queue.jsonl');
@@ -65,4 +65,25 @@ test('outside-change notices', () => {
   assert.equal(reconcileNotice({ reindexed: false, added: [], removed: [], lost: [] }, 'ana'), undefined);
   assert.equal(reconcileNotice({ reindexed: false, added: [e('ana'), e('bo'), e('cy')], removed: [], lost: [] }, 'ana'), '1 line of yours from another window; 2 lines from other annotators.');
   assert.equal(reconcileNotice({ reindexed: true, added: [], removed: ['x'], lost: ['x'] }, 'ana'), 'The judgements file was rewritten and read again; 1 judgement of this session missing from the file.');
+});
+
+test('the Annotators section: agreement, κ and each annotator\'s row, sorted by name', () => {
+  const fig = (annotator: string, p: number, t: number, k: number, left: number | null, longer: number | null, audits: { n: number; consistent: number; rate: number | null; sameSide: number }) =>
+    ({ annotator, preferences: p, ties: t, skips: k, leftWinsRate: left, lengthDecided: p, longerWinsRate: longer, audits });
+  const report: AnnotationReport = {
+    annotators: [fig('bo', 4, 1, 0, 0.25, 0.5, { n: 0, consistent: 0, rate: null, sameSide: 0 }), fig('ana', 10, 1, 2, 0.7, 0.8, { n: 4, consistent: 3, rate: 0.75, sameSide: 1 })],
+    agreement: { items: 5, comparisons: 5, percent: 0.8, kappa: 0.6, pairs: [] },
+  };
+  assert.deepEqual(annotatorsView(report), {
+    items: 5,
+    comparisons: 5,
+    percent: 0.8,
+    kappa: 0.6,
+    annotators: [
+      { annotator: 'ana', judged: 13, preferences: 10, leftWinsRate: 0.7, lengthDecided: 10, longerWinsRate: 0.8, audits: 4, selfConsistency: 0.75 },
+      { annotator: 'bo', judged: 5, preferences: 4, leftWinsRate: 0.25, lengthDecided: 4, longerWinsRate: 0.5, audits: 0, selfConsistency: null },
+    ],
+  });
+  const empty = annotatorsView({ annotators: [], agreement: { items: 0, comparisons: 0, percent: null, kappa: null, pairs: [] } });
+  assert.deepEqual(empty, { items: 0, comparisons: 0, percent: null, kappa: null, annotators: [] });
 });

@@ -25,6 +25,10 @@ export function warning(path: string, code: ProblemCode, message: string): Recor
   return { path, message, code, severity: 'warning' };
 }
 
+export function info(path: string, code: ProblemCode, message: string): RecordProblem {
+  return { path, message, code, severity: 'info' };
+}
+
 export function hasErrors(problems: readonly RecordProblem[]): boolean {
   return problems.some((p) => p.severity === 'error');
 }

@@ -13,6 +13,7 @@ import {
   error,
   hasErrors,
   hasOwn,
+  info,
   isPlainObject,
   makePair,
   readSides,
@@ -108,11 +109,11 @@ function readTrl(record: Record<string, unknown>): ReadResult {
 function annotationOnly(meta: Record<string, unknown> | undefined): RecordProblem | undefined {
   if (!meta) return undefined;
   const j = meta.judgement;
-  if (j === 'tie') return warning('meta.judgement', 'tie', 'a judged tie (`meta.judgement` "tie"): it states no preference, so no pair is made.');
-  if (j === 'skip') return warning('meta.judgement', 'not-a-preference', 'a skipped item (`meta.judgement` "skip"): no judgement, so no pair is made.');
-  if (j === 'retract') return warning('meta.judgement', 'not-a-preference', `an undo (\`meta.judgement\` "retract"): it withdraws judgement ${JSON.stringify(meta.retracts)}, which is not used either.`);
-  if (typeof j === 'string' && j !== 'preference') return warning('meta.judgement', 'not-a-preference', `\`meta.judgement\` is ${JSON.stringify(j)}, not "preference": no pair is made.`);
-  if (meta.audit !== undefined) return warning('meta.audit', 'not-a-preference', 'an order-swap audit judgement (`meta.audit`): it measures the annotator\'s self-consistency and is not a training pair.');
+  if (j === 'tie') return info('meta.judgement', 'tie', 'a judged tie (`meta.judgement` "tie"): it states no preference, so no pair is made.');
+  if (j === 'skip') return info('meta.judgement', 'not-a-preference', 'a skipped item (`meta.judgement` "skip"): no judgement, so no pair is made.');
+  if (j === 'retract') return info('meta.judgement', 'not-a-preference', `an undo (\`meta.judgement\` "retract"): it withdraws judgement ${JSON.stringify(meta.retracts)}, which is not used either.`);
+  if (typeof j === 'string' && j !== 'preference') return info('meta.judgement', 'not-a-preference', `\`meta.judgement\` is ${JSON.stringify(j)}, not "preference": no pair is made.`);
+  if (meta.audit !== undefined) return info('meta.audit', 'not-a-preference', 'an order-swap audit judgement (`meta.audit`): it measures the annotator\'s self-consistency and is not a training pair.');
   return undefined;
 }
 
