@@ -203,11 +203,19 @@ class AnnotationController implements vscode.Disposable {
 
   /** Reads what another window, annotator or git changed in the judgements file. */
   async refresh(): Promise<void> {
-    await this.run(async () => {
-      const report = await this.session.refresh();
-      const notice = reconcileNotice(report, this.session.annotator);
-      if (notice) this.notice = notice;
-    }, false);
+    // The watcher also fires for this session's own appends; then nothing changed and the views are not
+    // redrawn (a redraw queued between two quick keypresses would delay the second one).
+    let changed = false;
+    await this.run(
+      async () => {
+        const report = await this.session.refresh();
+        changed = report.reindexed || report.added.length > 0 || report.removed.length > 0;
+        const notice = reconcileNotice(report, this.session.annotator);
+        if (notice) this.notice = notice;
+      },
+      false,
+      () => changed,
+    );
   }
 
   private scheduleRefresh(): void {
@@ -222,7 +230,7 @@ class AnnotationController implements vscode.Disposable {
    * Runs a session operation after the ones before it (keys pressed quickly queue up, and each sees the
    * state the previous one left); an error is shown in the views (and logged) instead of thrown.
    */
-  private run(op: () => Promise<void>, clearNotice = true): Promise<void> {
+  private run(op: () => Promise<void>, clearNotice = true, notify: () => boolean = () => true): Promise<void> {
     const next = this.pendingOps.then(async () => {
       if (this.closed) return;
       if (clearNotice) this.notice = undefined;
@@ -233,7 +241,7 @@ class AnnotationController implements vscode.Disposable {
         this.error = errorMessage(error);
         this.log.error(`annotation of ${this.names.queue}: ${this.error}`);
       }
-      this.changed(this);
+      if (this.error !== undefined || notify()) this.changed(this);
     });
     this.pendingOps = next;
     return next;
