@@ -10,13 +10,10 @@
 // evaluated on all --pairs with --data (every pair), so the eval set is exactly --pairs. src/core is
 // bundled with esbuild into .bench/ on every run.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { bundleSources, root } from './lib.mjs';
 const { values: args } = parseArgs({
   options: {
     pairs: { type: 'string', default: '10000' },
@@ -34,23 +31,18 @@ const num = (k) => Number(args[k]);
 const bench = join(root, '.bench');
 mkdirSync(bench, { recursive: true });
 
-const esbuild = await import('esbuild');
-const entry = join(bench, 'eval-entry.ts');
-writeFileSync(
-  entry,
-  `export { runTraining } from '../src/core/train/trainer';
-export { resolveTrainConfig } from '../src/core/train/config';
-export { Runtime } from '../src/core/runtime';
-export { RewardModel } from '../src/core/score/rewardModel';
-export { evaluate } from '../src/core/eval';
-export { generateSyntheticPreferences } from '../src/core/data/synthetic';
-export { serializeTrlLine } from '../src/core/data/formats/trlWriter';
-export { readAllPairs } from '../src/core/data/pipeline';
+const E = await bundleSources(
+  'eval',
+  `export { runTraining } from '../../src/core/train/trainer';
+export { resolveTrainConfig } from '../../src/core/train/config';
+export { Runtime } from '../../src/core/runtime';
+export { RewardModel } from '../../src/core/score/rewardModel';
+export { evaluate } from '../../src/core/eval';
+export { generateSyntheticPreferences } from '../../src/core/data/synthetic';
+export { serializeTrlLine } from '../../src/core/data/formats/trlWriter';
+export { readAllPairs } from '../../src/core/data/pipeline';
 `,
 );
-await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(bench, 'eval.cjs'), external: ['onnxruntime-node', 'tokenizers'], logLevel: 'warning' });
-await esbuild.build({ entryPoints: { runtimeWorker: join(root, 'src/core/runtime/runtimeWorker.ts') }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', outdir: bench, external: ['onnxruntime-node', 'tokenizers'], logLevel: 'warning' });
-const E = createRequire(import.meta.url)(join(bench, 'eval.cjs'));
 
 // The same generator as `reward-studio synth --n N --seed 1`.
 const n = num('pairs');

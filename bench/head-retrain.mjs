@@ -14,16 +14,13 @@
 //      key hashing, file read and checksums included, no backbone run;
 //   3. head training: --epochs epochs of HeadStepper (batch --head-batch pairs, AdamW, clipping) on the
 //      cached features, with labels planted as sign(w*·(f_a − f_b)), and the accuracy reached.
-// The engine is bundled from src/ with esbuild into .bench/head-retrain-engine.cjs on every run (as
-// bench/train-step.mjs does), so it is never stale; no tsc output is needed.
-import { createRequire } from 'node:module';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// The engine is bundled from src/ with esbuild into .bench/head-retrain/ on every run (bench/lib.mjs),
+// so it is never stale; no tsc output is needed.
+import { rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { benchDir, bundleSources } from './lib.mjs';
 const { values: args } = parseArgs({
   options: {
     pairs: { type: 'string', default: '10000' },
@@ -43,31 +40,16 @@ const { values: args } = parseArgs({
 });
 const num = (k) => Number(args[k]);
 
-const esbuild = await import('esbuild');
-const benchDir = join(root, '.bench');
-mkdirSync(benchDir, { recursive: true });
-const entry = join(benchDir, 'head-retrain-entry.ts');
-writeFileSync(
-  entry,
-  `export { initBuiltinParams, HEAD_WEIGHT } from '../src/core/model';
-export { optimizerConfig } from '../src/core/optim';
-export { encodeModel } from '../src/core/onnx';
-export { Runtime } from '../src/core/runtime';
-export { mulberry32 } from '../src/core/random';
-export * from '../src/core/train/features';
+const E = await bundleSources(
+  'head-retrain',
+  `export { initBuiltinParams, HEAD_WEIGHT } from '../../src/core/model';
+export { optimizerConfig } from '../../src/core/optim';
+export { encodeModel } from '../../src/core/onnx';
+export { Runtime } from '../../src/core/runtime';
+export { mulberry32 } from '../../src/core/random';
+export * from '../../src/core/train/features';
 `,
 );
-await esbuild.build({
-  entryPoints: [entry],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outfile: join(benchDir, 'head-retrain-engine.cjs'),
-  external: ['onnxruntime-node', 'tokenizers'],
-  logLevel: 'warning',
-});
-const E = createRequire(import.meta.url)(join(benchDir, 'head-retrain-engine.cjs'));
 
 const pairs = num('pairs');
 const [lo, hi] = [num('min-len'), num('max-len')];

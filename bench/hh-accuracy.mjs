@@ -17,14 +17,11 @@
 // tokenization (with --on-long truncate, all of them); both baselines are computed on that same list.
 // Prints a summary and appends one row to the --log table. The engine is bundled from src/ with esbuild
 // into .bench/hh-accuracy/ on every run, so it is never stale.
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { bundleSources, root } from './lib.mjs';
 const { values: args } = parseArgs({
   options: {
     d: { type: 'string', default: '64' },
@@ -56,12 +53,8 @@ const { values: args } = parseArgs({
 const num = (k) => Number(args[k]);
 
 // ---- bundle the engine
-const esbuild = await import('esbuild');
-const outDir = join(root, '.bench', 'hh-accuracy');
-mkdirSync(outDir, { recursive: true });
-const entry = join(outDir, 'entry.ts');
-writeFileSync(
-  entry,
+const E = await bundleSources(
+  'hh-accuracy',
   `export * from '../../src/core/model';
 export * from '../../src/core/optim';
 export { encodeModel } from '../../src/core/onnx';
@@ -76,17 +69,6 @@ export { pretrainBackbone } from '../../src/core/train/pretrain';
 export { lengthBaseline, trainBagOfWords, accuracy } from '../../src/core/eval/baselines';
 `,
 );
-await esbuild.build({
-  entryPoints: [entry],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outfile: join(outDir, 'engine.cjs'),
-  external: ['onnxruntime-node', 'tokenizers'],
-  logLevel: 'warning',
-});
-const E = createRequire(import.meta.url)(join(outDir, 'engine.cjs'));
 
 const t0 = performance.now();
 const secs = (from) => (performance.now() - from) / 1000;

@@ -10,13 +10,10 @@
 // useful GFLOP/s from non-embedding parameters (6·N·real tokens: padding is work but not counted); the
 // ratio to the MatMul peak. Attention's seq² term is not counted either, so the ratio is conservative. The whole trainer (src/core) is bundled with esbuild into .bench/ on every run.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { bundleSources, matmulPeak, root } from './lib.mjs';
 const { values: args } = parseArgs({
   options: {
     provider: { type: 'string', default: 'cpu' },
@@ -33,46 +30,23 @@ const num = (k) => Number(args[k]);
 const bench = join(root, '.bench');
 mkdirSync(bench, { recursive: true });
 
-const esbuild = await import('esbuild');
-const entry = join(bench, 'train-e2e-entry.ts');
-writeFileSync(
-  entry,
-  `export { runTraining } from '../src/core/train/trainer';
-export { resolveTrainConfig } from '../src/core/train/config';
-export { GraphBuilder, encodeModel } from '../src/core/onnx';
-export { Runtime } from '../src/core/runtime';
-export { mulberry32 } from '../src/core/random';
+const E = await bundleSources(
+  'train-e2e',
+  `export { runTraining } from '../../src/core/train/trainer';
+export { resolveTrainConfig } from '../../src/core/train/config';
+export { GraphBuilder, encodeModel } from '../../src/core/onnx';
+export { Runtime } from '../../src/core/runtime';
+export { mulberry32 } from '../../src/core/random';
 `,
 );
-await esbuild.build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: join(bench, 'train-e2e.cjs'), external: ['onnxruntime-node', 'tokenizers'], logLevel: 'warning' });
-await esbuild.build({ entryPoints: { runtimeWorker: join(root, 'src/core/runtime/runtimeWorker.ts') }, bundle: true, platform: 'node', format: 'cjs', target: 'node20', outdir: bench, external: ['onnxruntime-node', 'tokenizers'], logLevel: 'warning' });
-const E = createRequire(import.meta.url)(join(bench, 'train-e2e.cjs'));
 
 const hh = join(root, '..', 'shared', 'data', 'hh-rlhf');
 const data = join(bench, 'hh-helpful-harmless.jsonl');
 writeFileSync(data, readFileSync(join(hh, 'helpful-base-test.clean.pcr.jsonl'), 'utf8') + readFileSync(join(hh, 'harmless-base-test.clean.pcr.jsonl'), 'utf8'));
 
 const rt = await E.Runtime.start({ provider: args.provider, isolation: 'none', ortLogLevel: 'fatal' });
-async function matmulPeak() {
-  const N = 2048;
-  const g = new E.GraphBuilder({ opset: 17, name: 'matmul_peak' });
-  g.output(g.matmul(g.input('a', 'float32', [N, N]), g.input('b', 'float32', [N, N])), 'c');
-  const s = await rt.createSession(E.encodeModel(g.build()), { graphOptimization: 'all' });
-  const rnd = E.mulberry32(1);
-  const big = () => Float32Array.from({ length: N * N }, () => rnd() - 0.5);
-  const feeds = { a: { dtype: 'float32', dims: [N, N], data: big() }, b: { dtype: 'float32', dims: [N, N], data: big() } };
-  await s.run(feeds);
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < 3000 || n < 3) {
-    await s.run(feeds);
-    n++;
-  }
-  await s.release();
-  return (2 * N ** 3) / ((performance.now() - t0) / 1000 / n) / 1e9;
-}
-
-const peakBefore = await matmulPeak();
+const matmul = () => matmulPeak(E, rt);
+const peakBefore = await matmul();
 const out = join(bench, 'train-e2e-run');
 rmSync(out, { recursive: true, force: true });
 const config = E.resolveTrainConfig({
@@ -110,7 +84,7 @@ await E.runTraining({
 });
 if (phases.length) phases[phases.length - 1].seconds = (performance.now() - last) / 1000;
 const wall = (performance.now() - t0) / 1000;
-const peakAfter = await matmulPeak();
+const peakAfter = await matmul();
 await rt.dispose();
 
 // Non-embedding parameters: 12·d² per block (+ norms and biases, negligible), and the head.

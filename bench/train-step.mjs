@@ -9,14 +9,11 @@
 // GFLOP/s counted from non-embedding parameters (6·N·tokens), and its ratio to the peak; scoring
 // (forward only, 2·N·tokens) likewise; then peak RSS over --rss-steps steps with random lengths in
 // buckets (no unbounded growth). Aims on CPU: training ≥ 0.7 of peak, scoring ≥ 0.85.
-// The engine is bundled from src/ with esbuild into .bench/engine.cjs on every run, so it is never stale.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+// The engine is bundled from src/ with esbuild into .bench/train-step/ on every run (bench/lib.mjs), so it
+// is never stale.
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { bundleSources, matmulPeak, timeRuns } from './lib.mjs';
 const { values: args } = parseArgs({
   options: {
     provider: { type: 'string', default: 'cpu' },
@@ -33,69 +30,25 @@ const { values: args } = parseArgs({
 });
 const num = (k) => Number(args[k]);
 
-const esbuild = await import('esbuild');
-const entry = join(root, '.bench', 'engine-entry.ts');
-const { writeFileSync, mkdirSync } = await import('node:fs');
-mkdirSync(join(root, '.bench'), { recursive: true });
-writeFileSync(
-  entry,
-  `export * from '../src/core/model';
-export * from '../src/core/optim';
-export { encodeModel, GraphBuilder } from '../src/core/onnx';
-export { Runtime } from '../src/core/runtime';
-export { collatePairs } from '../src/core/train/batch';
-export { TrainStepper } from '../src/core/train/stepper';
-export { mulberry32 } from '../src/core/random';
+const E = await bundleSources(
+  'train-step',
+  `export * from '../../src/core/model';
+export * from '../../src/core/optim';
+export { encodeModel, GraphBuilder } from '../../src/core/onnx';
+export { Runtime } from '../../src/core/runtime';
+export { collatePairs } from '../../src/core/train/batch';
+export { TrainStepper } from '../../src/core/train/stepper';
+export { mulberry32 } from '../../src/core/random';
 `,
 );
-await esbuild.build({
-  entryPoints: [entry],
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outfile: join(root, '.bench', 'engine.cjs'),
-  external: ['onnxruntime-node', 'tokenizers'],
-  logLevel: 'warning',
-});
-await esbuild.build({
-  entryPoints: { runtimeWorker: join(root, 'src/core/runtime/runtimeWorker.ts') },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  outdir: join(root, '.bench'),
-  external: ['onnxruntime-node', 'tokenizers'],
-  logLevel: 'warning',
-});
-const E = createRequire(import.meta.url)(join(root, '.bench', 'engine.cjs'));
 
 const threads = args.threads ? num('threads') : cpus().length;
 const rt = await E.Runtime.start({ provider: args.provider, isolation: 'none', threads });
 const provider = rt.provider;
 
-async function timeRuns(session, feeds, minSeconds = 3) {
-  await session.run(feeds); // warm-up
-  await session.run(feeds);
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minSeconds * 1000 || n < 3) {
-    await session.run(feeds);
-    n++;
-  }
-  return (performance.now() - t0) / 1000 / n;
-}
-
 // 1. MatMul peak: C = A·B, 2048³, float32.
-const N = 2048;
-const g = new E.GraphBuilder({ opset: 17, name: 'matmul_peak' });
-g.output(g.matmul(g.input('a', 'float32', [N, N]), g.input('b', 'float32', [N, N])), 'c');
-const mm = await rt.createSession(E.encodeModel(g.build()), { graphOptimization: 'all' });
+const peak = await matmulPeak(E, rt);
 const rnd = E.mulberry32(1);
-const big = () => Float32Array.from({ length: N * N }, () => rnd() - 0.5);
-const mmSec = await timeRuns(mm, { a: { dtype: 'float32', dims: [N, N], data: big() }, b: { dtype: 'float32', dims: [N, N], data: big() } });
-const peak = (2 * N ** 3) / mmSec / 1e9;
-await mm.release();
 
 // 2. Training step and scoring of the built-in backbone.
 const config = { vocab: num('vocab'), dModel: num('d'), nHeads: num('heads'), nLayers: num('layers'), maxLen: num('seq'), eps: 1e-5 };

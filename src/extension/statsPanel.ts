@@ -14,7 +14,7 @@ import {
 import { errorMessage, isGzipFileName } from './report';
 import { readDataOptions } from './settings';
 import { toStatsSnapshot } from './statsSnapshot';
-import { createNonce, renderWebviewHtml } from './webviewHtml';
+import { loadWebviewApp, webviewAppOptions } from './webviewApp';
 
 const VIEW_TYPE = 'rewardStudio.stats';
 
@@ -69,23 +69,15 @@ class StatsPanel implements vscode.Disposable {
   ) {
     const fileName = path.basename(uri.fsPath);
     this.state = { status: 'loading', file: uri.fsPath, fileName };
-    const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    const mediaRoot = vscode.Uri.joinPath(extensionUri, 'media');
     const besideItsFile = vscode.window.activeTextEditor?.document.uri.toString() === uri.toString();
     this.panel = vscode.window.createWebviewPanel(
       VIEW_TYPE,
       `Stats: ${fileName}`,
       besideItsFile ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active,
-      { enableScripts: true, localResourceRoots: [webviewRoot, mediaRoot] },
+      webviewAppOptions(extensionUri),
     );
     const webview = this.panel.webview;
-    webview.html = renderWebviewHtml({
-      title: `Stats: ${fileName}`,
-      cspSource: webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'stats.js')).toString(),
-      styleUris: [webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'base.css')).toString(), webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'stats.css')).toString()],
-    });
+    loadWebviewApp(webview, extensionUri, 'stats', `Stats: ${fileName}`);
     this.disposables.push(
       this.panel.onDidDispose(() => this.dispose()),
       webview.onDidReceiveMessage((raw: unknown) => this.receive(raw)),

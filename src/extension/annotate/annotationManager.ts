@@ -27,7 +27,7 @@ import {
   type AnnotateWebviewMessage,
 } from '../../protocol/annotate';
 import { errorMessage } from '../report';
-import { createNonce, renderWebviewHtml } from '../webviewHtml';
+import { loadWebviewApp, panelIcon, webviewAppOptions } from '../webviewApp';
 import { annotatorsView, biasView, itemKey, itemView, judgementsPath, problemViews, reconcileNotice } from './annotateView';
 
 export const ANNOTATE_PANEL_TYPE = 'rewardStudio.annotate';
@@ -60,17 +60,8 @@ class AnnotateWebview {
     onMessage: (message: AnnotateWebviewMessage, from: AnnotateWebview) => void,
     log: vscode.LogOutputChannel,
   ) {
-    const webviewRoot = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-    const mediaRoot = vscode.Uri.joinPath(extensionUri, 'media');
-    webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, mediaRoot] };
-    const uri = (root: vscode.Uri, file: string): string => webview.asWebviewUri(vscode.Uri.joinPath(root, file)).toString();
-    webview.html = renderWebviewHtml({
-      title: 'Annotate',
-      cspSource: webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: uri(webviewRoot, 'annotate.js'),
-      styleUris: [uri(mediaRoot, 'base.css'), uri(mediaRoot, 'annotate.css')],
-    });
+    webview.options = webviewAppOptions(extensionUri);
+    loadWebviewApp(webview, extensionUri, 'annotate', 'Annotate');
     this.disposables.push(
       webview.onDidReceiveMessage((raw: unknown) => {
         const message = parseAnnotateWebviewMessage(raw);
@@ -424,9 +415,9 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
       ANNOTATE_PANEL_TYPE,
       `Annotate: ${path.basename(c.queue.fsPath)}`,
       { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      { enableScripts: true, retainContextWhenHidden: false },
+      { ...webviewAppOptions(this.extensionUri), retainContextWhenHidden: false },
     );
-    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'reward-studio.svg');
+    panel.iconPath = panelIcon(this.extensionUri);
     const view = new AnnotateWebview(panel.webview, 'panel', this.extensionUri, (m, from) => this.receive(m, from, c), this.log);
     c.panel = panel;
     c.panelView = view;

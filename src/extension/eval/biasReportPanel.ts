@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { parseEvalWebviewMessage, type BiasReportState, type EvalHostMessage, type EvalWebviewMessage, type ExportFormat } from '../../protocol/eval';
-import { createNonce, renderWebviewHtml } from '../webviewHtml';
+import { loadWebviewApp, panelIcon, webviewAppOptions } from '../webviewApp';
 
 export const BIAS_REPORT_VIEW_TYPE = 'rewardStudio.biasReport';
 const TITLE = 'Bias Report';
@@ -53,24 +53,16 @@ export class BiasReportPanel implements vscode.Disposable {
   }
 
   private createPanel(preserveFocus: boolean): void {
-    const webviewRoot = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const mediaRoot = vscode.Uri.joinPath(this.extensionUri, 'media');
     const panel = vscode.window.createWebviewPanel(
       BIAS_REPORT_VIEW_TYPE,
       this.title(),
       { viewColumn: vscode.ViewColumn.Active, preserveFocus },
       // Not retained when hidden: the state is here, and a hidden report costs nothing.
-      { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [webviewRoot, mediaRoot] },
+      { ...webviewAppOptions(this.extensionUri), retainContextWhenHidden: false },
     );
-    panel.iconPath = vscode.Uri.joinPath(mediaRoot, 'reward-studio.svg');
+    panel.iconPath = panelIcon(this.extensionUri);
     const webview = panel.webview;
-    webview.html = renderWebviewHtml({
-      title: TITLE,
-      cspSource: webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'eval.js')).toString(),
-      styleUris: [webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'base.css')).toString(), webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'eval.css')).toString()],
-    });
+    loadWebviewApp(webview, this.extensionUri, 'eval', TITLE);
     this.panel = panel;
     this.webviewReady = false;
     this.panelDisposables = [

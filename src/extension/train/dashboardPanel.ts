@@ -13,7 +13,7 @@ import {
   type TrainHostMessage,
   type TrainWebviewMessage,
 } from '../../protocol/train';
-import { createNonce, renderWebviewHtml } from '../webviewHtml';
+import { loadWebviewApp, panelIcon, webviewAppOptions } from '../webviewApp';
 import type { TrainRun } from './trainRun';
 
 const VIEW_TYPE = 'rewardStudio.trainingDashboard';
@@ -82,8 +82,6 @@ export class TrainDashboard implements vscode.Disposable {
   }
 
   private createPanel(options: { preserveFocus?: boolean; beside?: boolean }): void {
-    const webviewRoot = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
-    const mediaRoot = vscode.Uri.joinPath(this.extensionUri, 'media');
     const panel = vscode.window.createWebviewPanel(
       VIEW_TYPE,
       TITLE,
@@ -92,17 +90,11 @@ export class TrainDashboard implements vscode.Disposable {
         preserveFocus: options.preserveFocus ?? false,
       },
       // Not retained when hidden: the state is in the run, and a hidden dashboard costs nothing.
-      { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [webviewRoot, mediaRoot] },
+      { ...webviewAppOptions(this.extensionUri), retainContextWhenHidden: false },
     );
-    panel.iconPath = vscode.Uri.joinPath(mediaRoot, 'reward-studio.svg');
+    panel.iconPath = panelIcon(this.extensionUri);
     const webview = panel.webview;
-    webview.html = renderWebviewHtml({
-      title: TITLE,
-      cspSource: webview.cspSource,
-      nonce: createNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(webviewRoot, 'train.js')).toString(),
-      styleUris: [webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'base.css')).toString(), webview.asWebviewUri(vscode.Uri.joinPath(mediaRoot, 'train.css')).toString()],
-    });
+    loadWebviewApp(webview, this.extensionUri, 'train', TITLE);
     this.panel = panel;
     this.webviewReady = false;
     this.panelDisposables = [
