@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { formatBytes } from '../../src/extension/report';
 import { BAD_JSONL, cliStats, seedWorkspace, type CliStats } from './lib/fixtures';
-import { ARTIFACTS, Session } from './lib/session';
+import { ARTIFACTS, Session, stopAndCaptureFailures } from './lib/session';
 import {
   activeTab,
   activityBarItem,
@@ -52,16 +52,7 @@ suite('Workbench: the extension from source', function () {
     });
   });
 
-  suiteTeardown(async () => {
-    await session?.stop();
-  });
-
-  teardown(async function () {
-    if (this.currentTest?.state === 'failed' && session) {
-      const saved = await session.captureFailure(this.currentTest.fullTitle());
-      console.log(`    failure artifacts:\n      ${saved.join('\n      ')}`);
-    }
-  });
+  stopAndCaptureFailures(() => session);
 
   test("the Preference Data view lists the workspace's preference files with their sizes", async () => {
     const { page } = session;

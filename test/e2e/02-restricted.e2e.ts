@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../vscode-server/codeServer';
 import { BAD_JSONL, cliStats, seedWorkspace } from './lib/fixtures';
-import { Session } from './lib/session';
+import { Session, stopAndCaptureFailures } from './lib/session';
 import { activeTab, problemRows, quickOpen, runCommand, webviewFrame } from './lib/workbench';
 
 interface Manifest {
@@ -32,16 +32,7 @@ suite('Restricted Mode: the installed VSIX', function () {
     });
   });
 
-  suiteTeardown(async () => {
-    await session?.stop();
-  });
-
-  teardown(async function () {
-    if (this.currentTest?.state === 'failed' && session) {
-      const saved = await session.captureFailure(this.currentTest.fullTitle());
-      console.log(`    failure artifacts:\n      ${saved.join('\n      ')}`);
-    }
-  });
+  stopAndCaptureFailures(() => session);
 
   test('the window is in Restricted Mode', async () => {
     await session.page

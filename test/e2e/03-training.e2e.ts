@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { Frame, Locator, Page } from 'playwright-core';
 import { repoRoot } from '../vscode-server/codeServer';
-import { ARTIFACTS, Session } from './lib/session';
+import { ARTIFACTS, Session, stopAndCaptureFailures } from './lib/session';
 import { activeTab, quickOpen, runCommand, webviewFrame } from './lib/workbench';
 
 const DASHBOARD_TEXT = 'Training on';
@@ -104,16 +104,7 @@ suite('Training: the dashboard of a live run', function () {
     mkdirSync(shots, { recursive: true });
   });
 
-  suiteTeardown(async () => {
-    await session?.stop();
-  });
-
-  teardown(async function () {
-    if (this.currentTest?.state === 'failed' && session) {
-      const saved = await session.captureFailure(this.currentTest.fullTitle());
-      console.log(`    failure artifacts:\n      ${saved.join('\n      ')}`);
-    }
-  });
+  stopAndCaptureFailures(() => session);
 
   test('"Train Reward Model" from the palette opens the dashboard, and its curves grow', async () => {
     const { page } = session;

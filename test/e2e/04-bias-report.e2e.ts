@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { repoRoot } from '../vscode-server/codeServer';
-import { ARTIFACTS, Session } from './lib/session';
+import { ARTIFACTS, Session, stopAndCaptureFailures } from './lib/session';
 import { focusWorkbench, webviewFrame } from './lib/workbench';
 
 const MODEL = 'pairs-tiny';
@@ -54,16 +54,7 @@ suite('Bias report: the panel of an evaluated model', function () {
     mkdirSync(shots, { recursive: true });
   });
 
-  suiteTeardown(async () => {
-    await session?.stop();
-  });
-
-  teardown(async function () {
-    if (this.currentTest?.state === 'failed' && session) {
-      const saved = await session.captureFailure(this.currentTest.fullTitle());
-      console.log(`    failure artifacts:\n      ${saved.join('\n      ')}`);
-    }
-  });
+  stopAndCaptureFailures(() => session);
 
   test('"Show Bias Report" evaluates the picked model and shows plots and findings (screenshot saved)', async function () {
     this.timeout(240_000);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { itemIdOf } from '../../src/core/annotate/queue';
 import { repoRoot } from '../vscode-server/codeServer';
-import { ARTIFACTS, Session } from './lib/session';
+import { ARTIFACTS, Session, stopAndCaptureFailures } from './lib/session';
 import { activeTab, activityBarItem, quickOpen, runCommand, webviewFrame } from './lib/workbench';
 
 const PANEL_TEXT = 'A is better';
@@ -114,16 +114,7 @@ suite('Annotation: judging by keyboard', function () {
     mkdirSync(shots, { recursive: true });
   });
 
-  suiteTeardown(async () => {
-    await session?.stop();
-  });
-
-  teardown(async function () {
-    if (this.currentTest?.state === 'failed' && session) {
-      const saved = await session.captureFailure(this.currentTest.fullTitle());
-      console.log(`    failure artifacts:\n      ${saved.join('\n      ')}`);
-    }
-  });
+  stopAndCaptureFailures(() => session);
 
   test('"Annotate with Reward Studio" opens the panel; the malformed line is listed', async () => {
     const { page } = session;

@@ -8,7 +8,7 @@
  */
 import type { BiasReportState, BiasReportView, EvalHostMessage, EvalWebviewMessage, SvgNodeView, VerdictLevelView } from '../../src/protocol/eval';
 import { createBridge } from '../shared/bridge';
-import { button, h, svg } from '../train/dom';
+import { button, h, svg } from '../shared/dom';
 
 const bridge = createBridge<EvalHostMessage, EvalWebviewMessage, Record<string, never>>();
 const root = document.getElementById('app');

@@ -31,7 +31,7 @@ import {
   type Extent,
   type Point,
 } from './chart';
-import { button, h, svg, updateSection, type Child } from './dom';
+import { button, h, svg, updateSection, type Child } from '../shared/dom';
 
 /** UI state only (kept across reloads of the webview); the run's data comes from the host every time. */
 interface TrainUiState {

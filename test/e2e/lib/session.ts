@@ -130,3 +130,20 @@ export class Session {
     else rmSync(this.scratch.root, { recursive: true, force: true });
   }
 }
+
+/**
+ * What every suite does around its session: stop it after the suite, and keep a failed test's
+ * artifacts. `current` returns the suite's session (undefined until suiteSetup has made it).
+ */
+export function stopAndCaptureFailures(current: () => Session | undefined): void {
+  suiteTeardown(async () => {
+    await current()?.stop();
+  });
+  teardown(async function () {
+    const session = current();
+    if (this.currentTest?.state === 'failed' && session) {
+      const saved = await session.captureFailure(this.currentTest.fullTitle());
+      console.log(`    failure artifacts:\n      ${saved.join('\n      ')}`);
+    }
+  });
+}

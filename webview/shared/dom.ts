@@ -1,4 +1,4 @@
-/** DOM builders for the training dashboard: elements from attributes and children, never from HTML strings. */
+/** DOM builders the webview apps share: elements from attributes and children, never from HTML strings. */
 
 export type Child = Node | string | undefined | false;
 
