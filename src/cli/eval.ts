@@ -1,25 +1,17 @@
 // `reward-studio eval`: a trained model on its held-out pairs (or any file), with length, calibration,
 // sycophancy, formatting, label-noise and annotator probes; a short summary on stderr and the full
 // report as JSON (src/core/eval/README.md documents it).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { readAllPairs } from '../core/data/pipeline';
 import { DataError, formatProblem } from '../core/data/problems';
 import { splitSideOf } from '../core/data/split';
 import { evaluate, renderReportHtml, type EvalReport, type Finding } from '../core/eval';
 import { isSycophancyRecord, ProbeFileError, readSycophancyProbes, type SycophancyProbeSet } from '../core/eval/probes';
-import { Runtime } from '../core/runtime';
-import { ModelLoadError, readModelCard, RewardModel, type ModelCard } from '../core/score/rewardModel';
-import { TokenizerLoadError, TokenizerMismatchError, type LocatedPair } from '../core/tokenize';
-import { UsageError, type Command, type Io, type Values } from './common';
-
-function intOption(values: Values, name: string, min: number, fallback: number): number {
-  const raw = values[name];
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min} (got '${String(raw)}')`);
-  return v;
-}
+import { ModelLoadError, readModelCard, type ModelCard } from '../core/score/rewardModel';
+import type { LocatedPair } from '../core/tokenize';
+import { existingOutput, intOption, providerOption, UsageError, type Command, type Io } from './common';
+import { withRewardModel } from './model';
 
 class EvalInputError extends Error {}
 
@@ -142,8 +134,7 @@ export const evalCommand: Command = {
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`eval takes no positional arguments (got ${positionals.join(' ')})`);
     if (!values.model) throw new UsageError('eval needs --model DIR');
-    const provider = (values.provider as string | undefined) ?? 'auto';
-    if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new UsageError(`--provider must be auto, cuda, webgpu or cpu (got '${provider}')`);
+    providerOption(values);
     const opts = {
       resamples: intOption(values, 'bootstrap', 1, 1000),
       seed: intOption(values, 'seed', 0, 0),
@@ -158,8 +149,8 @@ export const evalCommand: Command = {
     };
     // Refuse an existing output before minutes of scoring, not after (the write is 'wx' too).
     for (const option of ['report', 'html'] as const) {
-      const file = values[option] as string | undefined;
-      if (file && !values.force && existsSync(file)) return fail(`${file} already exists — choose another --${option}, or pass --force to replace it`);
+      const existing = existingOutput(values, option);
+      if (existing) return fail(existing);
     }
     let card: ModelCard;
     let data: Awaited<ReturnType<typeof evalPairs>>;
@@ -181,15 +172,7 @@ export const evalCommand: Command = {
       }
       throw e;
     }
-    const rt = await Runtime.start({ provider: provider as 'auto', isolation: 'none', ortLogLevel: 'fatal' });
-    let model: RewardModel | undefined;
-    try {
-      try {
-        model = await RewardModel.load(values.model as string, rt, { tokenizer: values.tokenizer as string | undefined });
-      } catch (e) {
-        if (e instanceof ModelLoadError || e instanceof TokenizerMismatchError || e instanceof TokenizerLoadError) return fail(e.message);
-        throw e;
-      }
+    return withRewardModel('eval', values, io, async (model) => {
       const report = await evaluate(
         model,
         {
@@ -222,9 +205,6 @@ export const evalCommand: Command = {
       if (values.report) io.err(`report → ${values.report as string}`);
       if (values.html) io.err(`html → ${values.html as string}`);
       return 0;
-    } finally {
-      await model?.release().catch(() => undefined);
-      await rt.dispose().catch(() => undefined);
-    }
+    });
   },
 };

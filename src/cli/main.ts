@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { UsageError, type Command, type Io, type Values } from './common';
+import { intOption, UsageError, type Command, type Io, type Values } from './common';
 import { scoreCommand, trainCommand } from './train';
 import { evalCommand } from './eval';
 import type { DatasetStats, LengthSummary } from '../core/data/api';
@@ -70,7 +70,7 @@ const validate: Command = {
   async run(values, files, io) {
     if (files.length === 0) throw new UsageError('validate needs at least one FILE');
     const from = formatOf(values);
-    const maxProblems = values['max-problems'] === undefined ? 1000 : intOption(values, 'max-problems', 0);
+    const maxProblems = intOption(values, 'max-problems', 0, 1000);
     const all: DataProblem[] = [];
     let failed = false;
     for (const file of files) {
@@ -230,8 +230,8 @@ const synth: Command = {
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`synth takes no positional arguments (got ${positionals.join(' ')})`);
     if (!values.out) throw new UsageError('synth needs --out FILE');
-    const n = values.n === undefined ? 2000 : intOption(values, 'n', 1);
-    const seed = values.seed === undefined ? 1 : intOption(values, 'seed', 0);
+    const n = intOption(values, 'n', 1, 2000);
+    const seed = intOption(values, 'seed', 0, 1);
     const set = generateSyntheticPreferences({ n, seed });
     try {
       writeFileSync(values.out as string, set.pairs.map((p) => serializeTrlLine(p) + '\n').join(''), { flag: values.force ? 'w' : 'wx' });
@@ -243,13 +243,6 @@ const synth: Command = {
     return 0;
   },
 };
-
-function intOption(values: Values, name: string, min: number): number {
-  const raw = values[name] as string;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min} (got '${raw}')`);
-  return v;
-}
 
 export const COMMANDS: Command[] = [validate, convert, stats, split, synth, trainCommand, scoreCommand, evalCommand];
 

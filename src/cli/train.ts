@@ -5,13 +5,12 @@ import { parseJson, stringifyJson } from '../core/data/json';
 import { readAllPairs } from '../core/data/pipeline';
 import { DataError, formatProblem } from '../core/data/problems';
 import { serializeTrlLine } from '../core/data/formats/trlWriter';
-import { Runtime } from '../core/runtime';
-import { ModelLoadError, RewardModel } from '../core/score/rewardModel';
 import { TokenizerLoadError, TokenizerMismatchError } from '../core/tokenize';
-import { configFileLayer, DEFAULT_TRAIN_CONFIG, resolveTrainConfig, TrainConfigError, type ConfigLayer, type TrainConfig } from '../core/train/config';
+import { configFileLayer, resolveTrainConfig, TrainConfigError, type ConfigLayer, type TrainConfig } from '../core/train/config';
 import type { TrainEvent } from '../core/train/events';
 import { runTraining, TrainError } from '../core/train/trainer';
-import { UsageError, type Command, type Io, type Values } from './common';
+import { existingOutput, intOption, providerOption, UsageError, type Command, type Values } from './common';
+import { withRewardModel } from './model';
 
 /** CLI flag → config field ('builtin.dModel' for nested fields), with how the value is read. */
 const FLAGS: Record<string, { field: string; kind: 'string' | 'number' | 'int' | 'boolean' | 'lr' | 'nullable' }> = {
@@ -278,27 +277,16 @@ export const scoreCommand: Command = {
   async run(values, positionals, io) {
     if (positionals.length) throw new UsageError(`score takes no positional arguments (got ${positionals.join(' ')})`);
     for (const k of ['model', 'data', 'out']) if (!values[k]) throw new UsageError(`score needs --${k}`);
-    const batchSize = values['batch-size'] === undefined ? 32 : Number(values['batch-size']);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size must be an integer ≥ 1 (got '${values['batch-size'] as string}')`);
-    const provider = (values.provider as string | undefined) ?? 'auto';
-    if (!['auto', 'cuda', 'webgpu', 'cpu'].includes(provider)) throw new UsageError(`--provider must be auto, cuda, webgpu or cpu (got '${provider}')`);
+    const batchSize = intOption(values, 'batch-size', 1, 32);
+    providerOption(values);
+    const existing = existingOutput(values, 'out');
+    if (existing) throw new DataError(existing);
     const dataFile = resolve(values.data as string);
     const { pairs, problems } = await readAllPairs(dataFile);
     const errors = problems.filter((p) => p.severity === 'error');
     for (const p of errors.slice(0, 20)) io.err(formatProblem(p));
     if (errors.length) io.err(`${errors.length} line(s) with problems are not scored`);
-    const rt = await Runtime.start({ provider: provider as 'auto', isolation: 'none', ortLogLevel: 'fatal' });
-    let model: RewardModel | undefined;
-    try {
-      try {
-        model = await RewardModel.load(values.model as string, rt, { tokenizer: values.tokenizer as string | undefined });
-      } catch (e) {
-        if (e instanceof ModelLoadError || e instanceof TokenizerMismatchError || e instanceof TokenizerLoadError) {
-          io.err(`reward-studio score: ${e.message}`);
-          return 1;
-        }
-        throw e;
-      }
+    return withRewardModel('score', values, io, async (model) => {
       const scores = await model.scorePairs(
         pairs.map((p) => ({ pair: p.pair, source: { file: dataFile, line: p.line } })),
         { batchSize, signal: io.signal },
@@ -331,11 +319,6 @@ export const scoreCommand: Command = {
       }
       io.err(`scored ${scored} pairs → ${values.out as string}; the model agrees with the labels on ${pct(scored ? correct / scored : null)}`);
       return 0;
-    } finally {
-      await model?.release().catch(() => undefined);
-      await rt.dispose().catch(() => undefined);
-    }
+    });
   },
 };
-
-export { DEFAULT_TRAIN_CONFIG, type Io };
