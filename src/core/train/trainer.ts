@@ -11,6 +11,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { readAllPairs, type PairItem } from '../data/pipeline';
 import { accuracy as bowAccuracy, lengthBaseline, trainBagOfWords } from '../eval/baselines';
+import { textOf } from '../data/record';
 import { formatProblem, type DataProblem } from '../data/problems';
 import { promptGroupKey, splitSideOf } from '../data/split';
 import { buildRewardForward, buildTrainStep, builtinConfig, builtinParamShapes, exportRewardModel, initBuiltinParams, IO, type BuiltinBackboneConfig, type ModelParams, type TrainStepGraph } from '../model';
@@ -245,13 +246,12 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
   const evalLengthBaseline = tokenLengthBaseline(evalPairs);
   let evalBagOfWordsBaseline: number | null = null;
   if (evalPairs.length > 0 && split.train.length <= BOW_BASELINE_MAX_PAIRS) {
-    const asText = (x: unknown): string => (typeof x === 'string' ? x : JSON.stringify(x));
     const kept = new Set(evalPairs.map((p) => `${p.source.file}:${p.source.line}`));
     const evalItems = split.eval.filter((it) => kept.has(`${evalFile ?? dataFile}:${it.line}`));
-    const bow = trainBagOfWords(split.train.map((it) => ({ chosen: asText(it.pair.chosen), rejected: asText(it.pair.rejected), group: promptGroupKey(it.pair) })));
+    const bow = trainBagOfWords(split.train.map((it) => ({ chosen: textOf(it.pair.chosen), rejected: textOf(it.pair.rejected), group: promptGroupKey(it.pair) })));
     evalBagOfWordsBaseline = bowAccuracy(
       bow,
-      evalItems.map((it) => ({ chosen: asText(it.pair.chosen), rejected: asText(it.pair.rejected) })),
+      evalItems.map((it) => ({ chosen: textOf(it.pair.chosen), rejected: textOf(it.pair.rejected) })),
     );
     log(`eval bag-of-words baseline (logistic regression on the responses' words, fitted on the training pairs): ${(100 * evalBagOfWordsBaseline).toFixed(1)}%`);
   }

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { readAllPairs } from '../../../../src/core/data/pipeline';
-import { charLength } from '../../../../src/core/data/record';
+import { charLength, textOf } from '../../../../src/core/data/record';
 import { promptGroupKey, splitSideOf } from '../../../../src/core/data/split';
 import { accuracy, lengthBaseline, trainBagOfWords } from '../../../../src/core/eval/baselines';
 import { loadTokenizer, tokenizePairs } from '../../../../src/core/tokenize';
@@ -23,7 +23,6 @@ import { sharedData, tempDir } from '../../../helpers/paths';
 const tmp = tempDir();
 after(tmp.cleanup);
 
-const text = (x: unknown): string => (typeof x === 'string' ? x : JSON.stringify(x));
 
 void test('HH-RLHF: the built-in backbone from scratch beside the length-only and bag-of-words baselines on one prompt-grouped split', async (t) => {
   const data = join(tmp.dir, 'hh.jsonl');
@@ -66,13 +65,13 @@ void test('HH-RLHF: the built-in backbone from scratch beside the length-only an
     { maxLength: config.maxLength, truncation: config.truncation, textTemplate: config.template, onLongResponse: 'truncate' },
   );
   const keptLines = new Set(kept.pairs.map((p) => p.source.line));
-  const evalPairs = evalItems.filter((p) => keptLines.has(p.line)).map((p) => ({ chosen: text(p.pair.chosen), rejected: text(p.pair.rejected) }));
+  const evalPairs = evalItems.filter((p) => keptLines.has(p.line)).map((p) => ({ chosen: textOf(p.pair.chosen), rejected: textOf(p.pair.rejected) }));
   const model = done.bestEval!;
   assert.equal(model.pairs, evalPairs.length, 'the model and the baselines are measured on the same pairs');
   assert.ok(evalPairs.length > 800, `${evalPairs.length} eval pairs`);
 
   const length = lengthBaseline(evalPairs, charLength).accuracy;
-  const bow = trainBagOfWords(trainItems.map((p) => ({ chosen: text(p.pair.chosen), rejected: text(p.pair.rejected), group: promptGroupKey(p.pair) })));
+  const bow = trainBagOfWords(trainItems.map((p) => ({ chosen: textOf(p.pair.chosen), rejected: textOf(p.pair.rejected), group: promptGroupKey(p.pair) })));
   const bowAccuracy = accuracy(bow, evalPairs);
   assert.equal(done.evalBagOfWordsBaseline, bowAccuracy, 'the run reports the same bag-of-words baseline on the same pairs');
   const steps = events.filter((e): e is StepEvent => e.type === 'step');
