@@ -6,7 +6,7 @@
 // Deterministic from the config: the split, the tokenizer, the init and every epoch's batch order come
 // from `seed`, so a run resumed from a checkpoint takes exactly the steps the uninterrupted run would.
 import { createHash } from 'node:crypto';
-import { appendFileSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { readAllPairs, type PairItem } from '../data/pipeline';
@@ -144,6 +144,16 @@ function softplus(x: number): number {
 
 /** Runs (or resumes) a training run to the end, cancellation or early stop. Throws TrainError for bad input. */
 export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
+  const open: number[] = [];
+  try {
+    return await train(opts, open);
+  } finally {
+    for (const fd of open) closeSync(fd);
+  }
+}
+
+/** runTraining's body; the log and metrics files it opens (once: every step appends to both) go in `open`. */
+async function train(opts: TrainRunOptions, open: number[]): Promise<DoneEvent> {
   const outDir = resolve(opts.outDir);
   const started = Date.now();
   mkdirSync(outDir, { recursive: true });
@@ -165,12 +175,16 @@ export async function runTraining(opts: TrainRunOptions): Promise<DoneEvent> {
     writeFileSync(join(outDir, OUTPUT.config), JSON.stringify(config, null, 2) + '\n');
   }
 
+  const logFd = openSync(logFile, 'a');
+  open.push(logFd);
+  const metricsFd = openSync(metricsFile, 'a');
+  open.push(metricsFd);
   const log = (line: string): void => {
-    appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+    writeSync(logFd, `${new Date().toISOString()} ${line}\n`);
     opts.onLog?.(line);
   };
   const emit = (e: TrainEvent): void => {
-    appendFileSync(metricsFile, JSON.stringify(e) + '\n');
+    writeSync(metricsFd, JSON.stringify(e) + '\n');
     opts.onEvent?.(e);
   };
   const phase = (p: Parameters<typeof emit>[0] & { type: 'phase' }): void => {
