@@ -305,23 +305,6 @@ export function resolveLearningRate(c: Pick<TrainConfig, 'learningRate' | 'backb
   return 1e-5;
 }
 
-/** The fields of a config that change the trained model (for checkpoints: resume refuses a change). */
-export function modelDefiningFields(c: TrainConfig): Record<string, unknown> {
-  return {
-    backbone: c.backbone,
-    hiddenState: c.hiddenState,
-    builtin: c.builtin,
-    tokenizer: c.tokenizer,
-    template: c.template,
-    truncation: c.truncation,
-    maxLength: c.maxLength,
-    pretrainEpochs: c.pretrainEpochs,
-    trainable: c.trainable,
-    useMargin: c.useMargin,
-    seed: c.seed,
-  };
-}
-
 /** 1-based line of a UTF-16 offset. */
 function lineOf(text: string, offset: number): number {
   let line = 1;

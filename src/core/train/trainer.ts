@@ -30,7 +30,7 @@ import { optimizerConfig, scheduledLr, scheduleFor, type LrSchedule } from '../o
 import { Runtime } from '../runtime';
 import { bucketBatches, describeTruncation, loadTokenizer, tokenizePairs, trainTokenizer, type RewardTokenizedPair, type RewardTokenizer } from '../tokenize';
 import { formatPair } from '../tokenize/format';
-import { modelDefiningFields, resolveLearningRate, topBlocks, type TrainConfig } from './config';
+import { resolveLearningRate, topBlocks, type TrainConfig } from './config';
 import type { CheckpointEvent, DoneEvent, EvalEvent, StartEvent, StepEvent, TrainEvent } from './events';
 import { encodeSafetensors, readSafetensors, writeFileAtomic, type NamedTensor } from './safetensors';
 import { FullEngine, HeadEngine, type RunEngine } from './engines';
@@ -103,7 +103,6 @@ interface CheckpointState {
   format: string;
   step: number;
   config: TrainConfig;
-  modelDefining: Record<string, unknown>;
   dataFile: string;
   dataSha256: string;
   evalFile: string | null;
@@ -403,7 +402,6 @@ async function train(opts: TrainRunOptions, open: number[]): Promise<DoneEvent> 
       format: CHECKPOINT_FORMAT,
       step: 0,
       config,
-      modelDefining: modelDefiningFields(config),
       dataFile,
       dataSha256,
       evalFile,
