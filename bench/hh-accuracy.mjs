@@ -19,7 +19,7 @@
 // into .bench/hh-accuracy/ on every run, so it is never stale.
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bundleSources, root } from './lib.mjs';
 const { values: args } = parseArgs({
@@ -103,7 +103,7 @@ console.log(`  − ${top.negative.map(([w, x]) => `${w} ${x.toFixed(2)}`).join('
 console.log(`all eval pairs: length-only ${pct(lenAll)}, bag of words ${pct(bowAll)}`);
 
 const logRow = (row) => {
-  const file = join(root, args.log);
+  const file = resolve(root, args.log);
   mkdirSync(dirname(file), { recursive: true });
   if (!existsSync(file)) {
     appendFileSync(
