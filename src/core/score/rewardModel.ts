@@ -4,8 +4,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RuntimeSession, Runtime } from '../runtime';
-import { bucketBatches, loadTokenizer, tokenizePairs, TokenizerMismatchError, type LocatedPair, type RewardTokenizer } from '../tokenize';
+import { bucketBatches, loadTokenizer, tokenizePairs, TokenizerMismatchError, type LocatedPair, type RewardTokenizer, type TruncationEntry } from '../tokenize';
 import { collatePairs } from '../train/batch';
+import type { SourceLocation, TextOrConversation } from '../data/record';
 
 export const MODEL_CARD_FILE = 'reward-model.json';
 export const MODEL_FILE = 'reward-model.onnx';
@@ -34,6 +35,24 @@ export interface PairScore {
   truncatedTokens: number;
   chosenTokens: number;
   rejectedTokens: number;
+}
+
+export interface ResponseScore {
+  reward: number;
+  /** Tokens removed to fit maxLength (prompt and response), -1 when it could not be scored. */
+  truncatedTokens: number;
+  /** The scored sequence's length in tokens. */
+  tokens: number;
+}
+
+export interface ScoreOptions {
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+function totalRemoved(c: TruncationEntry | undefined): number {
+  return c ? c.promptTokensRemoved + c.chosenTokensRemoved + c.rejectedTokensRemoved : 0;
 }
 
 export function readModelCard(dir: string): ModelCard {
@@ -90,16 +109,39 @@ export class RewardModel {
    * Rewards of both sides of each pair, in input order. Pairs longer than maxLength are cut the way
    * training cut them (a response too long to fit is cut too, never dropped, so every pair gets a score).
    */
-  async scorePairs(items: readonly LocatedPair[], opts: { batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<PairScore[]> {
+  async scorePairs(items: readonly LocatedPair[], opts: ScoreOptions = {}): Promise<PairScore[]> {
+    return (await this.score(items, false, opts)).scores;
+  }
+
+  /**
+   * The reward of each response to its prompt (a response scored on its own, e.g. a selection in the
+   * editor): tokenized and cut exactly as the chosen side of a pair would be.
+   */
+  async scoreResponses(
+    items: ReadonlyArray<{ prompt: TextOrConversation; response: TextOrConversation; source: SourceLocation }>,
+    opts: ScoreOptions = {},
+  ): Promise<ResponseScore[]> {
+    const { scores, cut } = await this.score(
+      items.map((it) => ({ pair: { prompt: it.prompt, chosen: it.response, rejected: it.response }, source: it.source })),
+      true,
+      opts,
+    );
+    return scores.map((s, i) => {
+      const c = cut.get(i);
+      return { reward: s.rewardChosen, truncatedTokens: s.truncatedTokens < 0 ? -1 : c ? c.promptTokensRemoved + c.chosenTokensRemoved : 0, tokens: s.chosenTokens };
+    });
+  }
+
+  private async score(items: readonly LocatedPair[], keepIdentical: boolean, opts: ScoreOptions): Promise<{ scores: PairScore[]; cut: Map<number, TruncationEntry> }> {
     const tok = await tokenizePairs(items, this.tokenizer, {
       maxLength: this.card.maxLength,
       truncation: this.card.truncation,
       textTemplate: this.card.template.text,
       onLongResponse: 'truncate',
       minResponseTokens: 1,
+      keepIdentical,
     });
-    const removed = new Map<number, number>();
-    for (const c of tok.report.cut) removed.set(c.index, c.promptTokensRemoved + c.chosenTokensRemoved + c.rejectedTokensRemoved);
+    const cut = new Map(tok.report.cut.map((c) => [c.index, c]));
     const out: (PairScore | undefined)[] = new Array(items.length);
     const { batches } = bucketBatches(tok.pairs, { batchSize: opts.batchSize ?? 32, seed: 0 });
     let done = 0;
@@ -119,7 +161,7 @@ export class RewardModel {
         out[p.index] = {
           rewardChosen: r[i],
           rewardRejected: r[batch.pairs + i],
-          truncatedTokens: removed.get(p.index) ?? 0,
+          truncatedTokens: totalRemoved(cut.get(p.index)),
           chosenTokens: p.chosen.length,
           rejectedTokens: p.rejected.length,
         };
@@ -128,7 +170,8 @@ export class RewardModel {
       opts.onProgress?.(done, tok.pairs.length);
     }
     // A pair still dropped (a side with no response tokens left) has no score: NaN, which JSON writes as null.
-    return out.map((s) => s ?? { rewardChosen: NaN, rewardRejected: NaN, truncatedTokens: -1, chosenTokens: 0, rejectedTokens: 0 });
+    const scores = Array.from(out, (s) => s ?? { rewardChosen: NaN, rewardRejected: NaN, truncatedTokens: -1, chosenTokens: 0, rejectedTokens: 0 });
+    return { scores, cut };
   }
 
   async release(): Promise<void> {

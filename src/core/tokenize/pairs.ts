@@ -43,6 +43,8 @@ export interface TokenizeOptions extends FormatOptions {
   minResponseTokens?: number;
   /** Texts per encodeBatch call. */
   batchSize?: number;
+  /** Keep a pair whose sides are identical once tokenized (scoring one response as both sides); default false: dropped, as training must. */
+  keepIdentical?: boolean;
 }
 
 export interface TruncationEntry {
@@ -195,7 +197,7 @@ export async function tokenizePairs(items: readonly LocatedPair[], tokenizer: Re
     }
     const promptPart = prompt.slice(prompt.length - keepPrompt);
     const [chosen, rejected] = sides.map((s, k) => Int32Array.from([...head, ...promptPart, ...s.body.slice(0, keepBody[k]), ...s.tail]));
-    if (sameIds(chosen, rejected)) {
+    if (!opts.keepIdentical && sameIds(chosen, rejected)) {
       drop('chosen and rejected are identical after tokenization/truncation');
       return;
     }
