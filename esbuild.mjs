@@ -42,6 +42,16 @@ const builds = [
     external: nodeExternal,
   },
   {
+    // The score server of in-editor inspection (src/core/inspect): a child process the extension forks.
+    ...common,
+    entryPoints: { scoreServer: 'src/core/inspect/scoreServerMain.ts' },
+    outdir: 'dist',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: nodeExternal,
+  },
+  {
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
     outdir: 'dist',

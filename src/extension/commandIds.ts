@@ -32,6 +32,16 @@ export const COMMAND_IDS = [
   'rewardStudio.annotate.toggleDiff',
   /** Internal (hidden from the palette): the focused annotation session's state, for tests and support. */
   'rewardStudio.internal.annotationStatus',
+  // In-editor inspection (src/extension/inspect): the active model's rewards on JSONL records.
+  'rewardStudio.inspect.selectModel',
+  'rewardStudio.inspect.scoreSelection',
+  'rewardStudio.inspect.compareModels',
+  /** Quick fixes and the CodeLens click (hidden from the palette: they take a file and a line). */
+  'rewardStudio.inspect.markReviewed',
+  'rewardStudio.inspect.judgeAgain',
+  'rewardStudio.inspect.lineDetails',
+  /** Internal (hidden from the palette): the inspection state, for tests and the benchmark. */
+  'rewardStudio.internal.inspectStatus',
 ] as const;
 
 export type CommandId = (typeof COMMAND_IDS)[number];

@@ -15,6 +15,7 @@ import { EXCLUDE_GLOB, PICKABLE_FILES_GLOB, errorMessage, isPreferenceFileName }
 import { describeRuntime, runtimeInfo } from './runtimeInfo';
 import type { StatsPanels } from './statsPanel';
 import type { TrainingManager } from './train/trainingManager';
+import { revealLine, type InspectionManager } from './inspect/inspectionManager';
 
 export interface CommandContext {
   diagnostics: ValidationDiagnostics;
@@ -23,6 +24,7 @@ export interface CommandContext {
   training: TrainingManager;
   biasReports: BiasReports;
   annotation: AnnotationManager;
+  inspection: InspectionManager;
   log: vscode.LogOutputChannel;
 }
 
@@ -74,6 +76,36 @@ export function createCommands(ctx: CommandContext): Record<CommandId, CommandHa
     'rewardStudio.annotate.note': () => ctx.annotation.ui('focusNote'),
     'rewardStudio.annotate.toggleDiff': () => ctx.annotation.ui('toggleDiff'),
     'rewardStudio.internal.annotationStatus': () => ctx.annotation.status(),
+    'rewardStudio.inspect.selectModel': async (...args) => {
+      // With a folder (tests, a link): make it the active model without asking.
+      if (args[0] instanceof vscode.Uri) return ctx.inspection.setModel(args[0].fsPath);
+      if (args[0] === null) return ctx.inspection.setModel(undefined);
+      return ctx.inspection.pickModel();
+    },
+    'rewardStudio.inspect.scoreSelection': () => ctx.inspection.scoreSelection(),
+    'rewardStudio.inspect.compareModels': (...args) => {
+      const o = (args[0] ?? {}) as { a?: vscode.Uri; b?: vscode.Uri; file?: vscode.Uri; show?: boolean };
+      return ctx.inspection.compareModels({ a: o.a?.fsPath, b: o.b?.fsPath, uri: o.file ?? (args[0] instanceof vscode.Uri ? args[0] : undefined), show: o.show });
+    },
+    'rewardStudio.inspect.markReviewed': (...args) => ctx.inspection.markReviewed(args[0] as vscode.Uri, args[1] as number),
+    'rewardStudio.inspect.judgeAgain': async (...args) => {
+      const [uri, line] = args as [vscode.Uri, number];
+      const doc = await vscode.workspace.openTextDocument(uri);
+      if (doc.isDirty && !(await doc.save())) {
+        void vscode.window.showWarningMessage(`Save ${path.basename(uri.fsPath)} first: the annotator reads the file on disk.`);
+        return undefined;
+      }
+      const status = await ctx.annotation.open(uri);
+      if (!status) return undefined;
+      return ctx.annotation.goToLine(line + 1);
+    },
+    'rewardStudio.inspect.lineDetails': async (...args) => {
+      const [uri, line] = args as [vscode.Uri, number];
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await revealLine(doc, line);
+      await vscode.commands.executeCommand('editor.action.showHover');
+    },
+    'rewardStudio.internal.inspectStatus': () => ctx.inspection.status(),
   };
 }
 

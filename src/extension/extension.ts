@@ -9,6 +9,8 @@ import { DatasetsView } from './datasetsView';
 import { ValidationDiagnostics } from './diagnostics';
 import { BiasReports } from './eval/biasReports';
 import { StatsPanels } from './statsPanel';
+import { InspectionManager } from './inspect/inspectionManager';
+import { registerInspectionProviders } from './inspect/providers';
 import { TrainingManager } from './train/trainingManager';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -22,9 +24,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const annotation = new AnnotationManager(context.extensionUri, log);
   // Evaluation runs in a child process too (the CLI's eval), and only when asked for.
   const biasReports = new BiasReports(context.extensionUri, log);
-  context.subscriptions.push(log, diagnostics, datasets, stats, training, annotation, biasReports);
+  // In-editor inspection: rewards come from the score server, a child process started on first use.
+  const inspection = new InspectionManager(context, log);
+  context.subscriptions.push(log, diagnostics, datasets, stats, training, annotation, biasReports, inspection);
   context.subscriptions.push(
-    ...registerCommands(createCommands({ diagnostics, datasets, stats, training, annotation, biasReports, log }), log),
+    ...registerCommands(createCommands({ diagnostics, datasets, stats, training, annotation, biasReports, inspection, log }), log),
+    ...registerInspectionProviders(inspection),
   );
 }
 

@@ -193,6 +193,12 @@ export class AnnotationQueue {
     return items;
   }
 
+  /** The items of the record on 1-based file line `line` (none for a blank, malformed or unknown line). */
+  async itemsOnLine(line: number): Promise<QueueItem[]> {
+    const record = this.store.indexOfLine(line);
+    return record === undefined ? [] : this.itemsAt(record);
+  }
+
   /**
    * The first item at or after `from` that `skip` does not pass over, with its position; undefined past
    * the end. A short walk reads line by line through the index; a long one (resuming after thousands of

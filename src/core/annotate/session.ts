@@ -299,6 +299,22 @@ export class AnnotationSession {
     });
   }
 
+  /**
+   * Shows the item of a queue line (pair `pairIndex` of it) — a record opened from the editor to be
+   * judged again. The item shown before goes on the back stack, as with next(). Undefined (and nothing
+   * moves) when the line holds no item.
+   */
+  goToLine(line: number, pairIndex = 0): Promise<ShownItem | undefined> {
+    return this.serial(async () => {
+      const items = await this.queue.itemsOnLine(line);
+      const item = items.find((i) => i.pairIndex === pairIndex) ?? items[0];
+      if (!item) return undefined;
+      if (this.shown && this.shown.item.id !== item.id) this.back.push(this.shown);
+      this.show(this.orderFor(item));
+      return this.current;
+    });
+  }
+
   /** Moves back to the item shown before this one (judged or not); at the first item, stays. */
   previous(): Promise<ShownItem | undefined> {
     return this.serial(async () => {

@@ -180,6 +180,17 @@ class AnnotationController implements vscode.Disposable {
     });
   }
 
+  /** Shows the item of queue line `line` (1-based), e.g. a record sent from the editor to be judged again. */
+  async goToLine(line: number): Promise<boolean> {
+    let found = false;
+    await this.run(async () => {
+      found = (await this.session.goToLine(line)) !== undefined;
+      this.notice = found ? undefined : `Line ${line} of ${this.names.queue} holds no pair to judge.`;
+      this.draft = { note: '' };
+    });
+    return found;
+  }
+
   async restore(): Promise<void> {
     await this.run(async () => {
       const n = await this.session.restore();
@@ -309,6 +320,14 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
 
   async move(direction: 'next' | 'previous'): Promise<void> {
     await this.active?.move(direction);
+  }
+
+  /** Shows line `line` (1-based) of the active session's queue; false when it holds no pair. */
+  async goToLine(line: number): Promise<AnnotationStatus | undefined> {
+    const c = this.active;
+    if (!c) return undefined;
+    await c.goToLine(line);
+    return this.statusOf(c);
   }
 
   strength(strength: AnnotateStrength): void {

@@ -36,8 +36,8 @@ suite('Settings', () => {
     );
     // The training settings (rewardStudio.train.*) are checked against the core's defaults in
     // test/unit/extension/trainSettings.test.ts and used in 06-training.test.ts; the annotation settings
-    // (rewardStudio.annotate.*) in 07-annotate.test.ts.
-    assert.ok(keys.every((k) => /^rewardStudio\.(data|train|annotate)\./.test(k)), keys.join(', '));
+    // (rewardStudio.annotate.*) in 07-annotate.test.ts; the inspection settings (rewardStudio.inspect.*) in 09-inspect.test.ts.
+    assert.ok(keys.every((k) => /^rewardStudio\.(data|train|annotate|inspect)\./.test(k)), keys.join(', '));
     for (const key of keys) {
       const inspected = vscode.workspace.getConfiguration().inspect(key);
       assert.ok(inspected, `${key} is not a registered setting`);

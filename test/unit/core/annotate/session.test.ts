@@ -355,3 +355,35 @@ void test('bad arguments', async () => {
     await s.close();
   }
 });
+
+void test('goToLine: a record opened from the editor is shown to be judged again; previous() goes back; a line with no item moves nothing', async () => {
+  const queue = queue20();
+  const output = outputFile();
+  const s = await open(queue, output, 'ana');
+  try {
+    const first = s.current!;
+    assert.equal(first.item.line, 1);
+    const shown = await s.goToLine(16);
+    assert.equal(shown?.item.line, 16);
+    assert.equal(shown?.item.prompt, 'pair 1');
+    assert.deepEqual(new Set([shown?.left, shown?.right]), new Set(['kept', 'dropped']));
+    // A ranked line: its second pair.
+    const second = await s.goToLine(14, 1);
+    assert.equal(second?.item.line, 14);
+    assert.equal(second?.item.pairIndex, 1);
+    // The malformed line and a line past the end have no item: the shown item stays.
+    assert.equal(await s.goToLine(13), undefined);
+    assert.equal(await s.goToLine(99), undefined);
+    assert.equal(s.current?.item.line, 14);
+    // Judged there, the record is written like any other judgement.
+    await s.judge(second!.flipped ? 'right' : 'left');
+    const written = lines(output);
+    assert.equal(written.length, 1);
+    assert.equal(written[0].prompt, 'list 1');
+    assert.equal((await s.previous())?.item.line, 14);
+    assert.equal((await s.previous())?.item.line, 16);
+    assert.equal((await s.previous())?.item.line, 1);
+  } finally {
+    await s.close();
+  }
+});
