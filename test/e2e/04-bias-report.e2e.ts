@@ -7,29 +7,13 @@ import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Frame, Page } from 'playwright-core';
+import type { Frame } from 'playwright-core';
 import { repoRoot } from '../vscode-server/codeServer';
 import { ARTIFACTS, Session, stopAndCaptureFailures } from './lib/session';
-import { focusWorkbench, webviewFrame } from './lib/workbench';
+import { runCommandAndPick, webviewFrame } from './lib/workbench';
 
 const MODEL = 'pairs-tiny';
 const REPORT_TEXT = `Bias report: ${MODEL}`;
-
-/** Runs a palette command whose handler opens a quick pick at once, then picks the row showing `pick`. */
-async function runCommandAndPick(page: Page, title: string, pick: string): Promise<void> {
-  const widget = page.locator('.quick-input-widget');
-  await focusWorkbench(page);
-  await page.keyboard.press('F1');
-  const input = widget.locator('input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${title}`);
-  await widget.locator(`.monaco-list-row[aria-label="${title}"], .monaco-list-row[aria-label^="${title},"]`).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
-  // The command's own picker reuses the quick input: wait for its row, not for the palette to close.
-  const row = widget.locator('.monaco-list-row', { hasText: pick }).first();
-  await row.waitFor({ timeout: 30_000 });
-  await row.click();
-}
 
 suite('Bias report: the panel of an evaluated model', function () {
   let session: Session;

@@ -84,6 +84,10 @@ export class DocScores {
     if (singleLine) {
       const before = this.results.get(startLine);
       if (before && 'pairs' in before && before.pairs.length && !this.baselines.has(startLine)) this.baselines.set(startLine, before.pairs[0]);
+      // A keystroke: nothing moves, only this line changes (no pass over a 100k-line map per key).
+      this.results.delete(startLine);
+      this.dirty.add(startLine);
+      return;
     }
     this.results = shift(this.results, false);
     this.baselines = shift(this.baselines, singleLine);

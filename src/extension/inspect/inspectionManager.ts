@@ -61,6 +61,8 @@ export class DocState {
   doneAt: number | undefined;
   recordLines = 0;
   flagged = 0;
+  /** The diagnostics last handed to VS Code. */
+  published: vscode.Diagnostic[] = [];
   constructor(readonly doc: vscode.TextDocument) {}
 }
 
@@ -95,6 +97,7 @@ export class InspectionManager implements vscode.Disposable {
   private reviewed: Set<string>;
   private lensTimer: NodeJS.Timeout | undefined;
   private diagTimer: NodeJS.Timeout | undefined;
+  private diagDue = 0;
   private disposed = false;
 
   constructor(
@@ -120,7 +123,16 @@ export class InspectionManager implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('rewardStudio.inspect.diagnostics')) this.scheduleDiagnostics(0);
         if (e.affectsConfiguration('rewardStudio.inspect.codeLens')) this.lensChanged.fire();
-        if (e.affectsConfiguration('rewardStudio.inspect.provider') && this.modelInfo) void this.setModel(this.modelInfo.dir);
+        if (e.affectsConfiguration('rewardStudio.inspect.provider') && this.modelInfo) void this.setModel(this.modelInfo.dir, false);
+        if (e.affectsConfiguration('rewardStudio.inspect.enabled')) {
+          if (this.enabled) void this.restore();
+          else {
+            this.resetScores();
+            this.modelInfo = undefined;
+            this.renderStatus();
+            this.lensChanged.fire();
+          }
+        }
       }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.restore()),
     );
@@ -232,6 +244,7 @@ export class InspectionManager implements vscode.Disposable {
       s.doneAt = undefined;
       for (const ws of s.waiters.values()) ws.forEach((w) => w.resolve(undefined));
       s.waiters.clear();
+      s.published = [];
     }
     this.diagnostics.clear();
   }
@@ -469,8 +482,12 @@ export class InspectionManager implements vscode.Disposable {
 
   // --------------------------------------------------------------------------------------- diagnostics
 
+  /** At most one refresh pending; a sooner request moves it earlier, a later one never pushes it back. */
   private scheduleDiagnostics(ms: number): void {
-    if (this.diagTimer) clearTimeout(this.diagTimer);
+    const due = performance.now() + ms;
+    if (this.diagTimer && this.diagDue <= due) return;
+    clearTimeout(this.diagTimer);
+    this.diagDue = due;
     this.diagTimer = setTimeout(() => {
       this.diagTimer = undefined;
       for (const s of this.docs.values()) this.publishDiagnostics(s);
@@ -498,6 +515,8 @@ export class InspectionManager implements vscode.Disposable {
     this.reviewed.add(this.reviewKey(doc, doc.lineAt(line).text));
     await this.context.workspaceState.update(STATE_REVIEWED, [...this.reviewed]);
     const s = this.docs.get(uri.toString());
+    const r = s?.scores.get(line);
+    if (r) this.diagCache.delete(r);
     if (s) this.publishDiagnostics(s);
   }
 
@@ -506,12 +525,16 @@ export class InspectionManager implements vscode.Disposable {
     return { error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, information: vscode.DiagnosticSeverity.Information, hint: vscode.DiagnosticSeverity.Hint }[v];
   }
 
+  /** Diagnostics of a line, kept while its result object and line number stay the same. */
+  private readonly diagCache = new WeakMap<LineResult, { line: number; threshold: number; severity: vscode.DiagnosticSeverity; diags: vscode.Diagnostic[] }>();
+
   private publishDiagnostics(s: DocState): void {
     const model = this.modelInfo;
     const severity = this.severity();
     if (!model || severity === undefined || !this.enabled) {
       this.diagnostics.delete(s.doc.uri);
       s.flagged = 0;
+      s.published = [];
       return;
     }
     const threshold = vscode.workspace.getConfiguration('rewardStudio.inspect.diagnostics').get<number>('threshold', 0.25);
@@ -521,21 +544,34 @@ export class InspectionManager implements vscode.Disposable {
       if ('skip' in r) continue;
       records++;
       if (line >= s.doc.lineCount || s.scores.isDirty(line)) continue;
-      const found = disagreements(r, { threshold });
-      if (!found.length) continue;
-      const text = s.doc.lineAt(line).text;
-      if (this.isReviewed(s.doc, text)) continue;
-      const spans = s.format ? recordSideSpans(text, s.format) : {};
-      const span = spans.chosen ?? { start: s.doc.lineAt(line).firstNonWhitespaceCharacterIndex, end: text.length };
-      for (const d of found) {
-        const diag = new vscode.Diagnostic(new vscode.Range(line, span.start, line, span.end), disagreementMessage(d, r.pairs.length, model), severity);
-        diag.source = INSPECT_SOURCE;
-        diag.code = INSPECT_DIAGNOSTIC_CODE;
-        out.push(diag);
+      const cached = this.diagCache.get(r);
+      if (cached && cached.line === line && cached.threshold === threshold && cached.severity === severity) {
+        out.push(...cached.diags);
+        continue;
       }
+      const found = disagreements(r, { threshold });
+      const diags: vscode.Diagnostic[] = [];
+      if (found.length) {
+        const text = s.doc.lineAt(line).text;
+        if (!this.isReviewed(s.doc, text)) {
+          const spans = s.format ? recordSideSpans(text, s.format) : {};
+          const span = spans.chosen ?? { start: s.doc.lineAt(line).firstNonWhitespaceCharacterIndex, end: text.length };
+          for (const d of found) {
+            const diag = new vscode.Diagnostic(new vscode.Range(line, span.start, line, span.end), disagreementMessage(d, r.pairs.length, model), severity);
+            diag.source = INSPECT_SOURCE;
+            diag.code = INSPECT_DIAGNOSTIC_CODE;
+            diags.push(diag);
+          }
+        }
+      }
+      this.diagCache.set(r, { line, threshold, severity, diags });
+      out.push(...diags);
     }
     s.recordLines = records;
     s.flagged = out.length;
+    // Unchanged (the same diagnostic objects in the same order): nothing to send to the workbench.
+    if (out.length === s.published.length && out.every((d, i) => d === s.published[i])) return;
+    s.published = out;
     this.diagnostics.set(s.doc.uri, out);
   }
 

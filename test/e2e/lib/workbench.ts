@@ -67,6 +67,22 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await quickInput(page).waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
 }
 
+/** Runs a palette command whose handler opens a quick pick at once, then picks the row showing `pick`. */
+export async function runCommandAndPick(page: Page, title: string, pick: string): Promise<void> {
+  const widget = quickInput(page);
+  await focusWorkbench(page);
+  await page.keyboard.press('F1');
+  const input = widget.locator('input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await widget.locator(`.monaco-list-row[aria-label="${title}"], .monaco-list-row[aria-label^="${title},"]`).first().waitFor({ timeout: UI_TIMEOUT });
+  await page.keyboard.press('Enter');
+  // The command's own picker reuses the quick input: wait for its row, not for the palette to close.
+  const row = widget.locator('.monaco-list-row', { hasText: pick }).first();
+  await row.waitFor({ timeout: UI_TIMEOUT });
+  await row.click();
+}
+
 /** The titles the palette offers for `query`. */
 export async function paletteEntries(page: Page, query: string): Promise<string[]> {
   await openQuickInput(page, 'F1', `>${query}`);
