@@ -88,6 +88,8 @@ export class InspectionManager implements vscode.Disposable {
   private modelInfo: LoadedModel | undefined;
   private modelError: string | undefined;
   private loading: Promise<LoadedModel | undefined> | undefined;
+  /** Watches the active model's card: a training run that finishes into the same folder replaces the model. */
+  private modelWatcher: vscode.FileSystemWatcher | undefined;
   private readonly docs = new Map<string, DocState>();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('rewardStudio.inspect');
   private readonly statusItem = vscode.window.createStatusBarItem('rewardStudio.inspect.model', vscode.StatusBarAlignment.Right, 90);
@@ -189,6 +191,7 @@ export class InspectionManager implements vscode.Disposable {
     if (remember) await this.context.workspaceState.update(STATE_MODEL, dir);
     this.resetScores();
     if (!dir) {
+      this.watchModel(undefined);
       this.modelInfo = undefined;
       this.modelError = undefined;
       this.renderStatus();
@@ -216,12 +219,32 @@ export class InspectionManager implements vscode.Disposable {
       }
     })();
     this.loading = loading;
+    this.watchModel(dir);
     const m = await loading;
     if (this.loading === loading) this.loading = undefined;
     this.renderStatus();
     this.lensChanged.fire();
     this.kickVisible();
     return m;
+  }
+
+  private watchModel(dir: string | undefined): void {
+    this.modelWatcher?.dispose();
+    this.modelWatcher = undefined;
+    if (!dir) return;
+    const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dir), '{reward-model.json,reward-model.onnx}'));
+    let timer: NodeJS.Timeout | undefined;
+    const reload = (): void => {
+      clearTimeout(timer);
+      // The trainer writes the .onnx, then the card: reload once both settled.
+      timer = setTimeout(() => {
+        this.log.info(`inspection: ${dir} changed on disk; loading it again`);
+        void this.setModel(dir, false);
+      }, 500);
+    };
+    w.onDidChange(reload);
+    w.onDidCreate(reload);
+    this.modelWatcher = w;
   }
 
   private async ready(): Promise<LoadedModel | undefined> {
@@ -796,6 +819,7 @@ export class InspectionManager implements vscode.Disposable {
     clearTimeout(this.diagTimer);
     for (const d of [...this.docs.values()]) this.forget(d.doc);
     this.client?.dispose();
+    this.modelWatcher?.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -7,7 +7,7 @@
 // process that comes back after a crash.
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { closeAllEditors, extension, waitFor, workspaceDir } from '../lib/host';
@@ -275,6 +275,24 @@ suite('Inspection', function () {
     assert.equal(cmp.modelB, modelB);
     assert.deepEqual(cmp.flips.map((f) => f.line).sort((x, y) => x - y), flips);
     say(`inspection: ${flips.length} of ${cmp.compared} pairs flip between the two tiny models`);
+  });
+
+  test('a model written again on disk (a run finished into its folder) is loaded again, under a new identity', async () => {
+    const before = await status();
+    assert.equal(before.model?.dir, modelA);
+    const onnx = join(modelA, 'reward-model.onnx');
+    const t = new Date(Date.now() + 10_000);
+    utimesSync(onnx, t, t);
+    const after = await waitForAsync('the model loaded again', async () => {
+      const s = await status();
+      return s.model && s.model.key !== before.model!.key ? s : undefined;
+    }, 30_000);
+    assert.equal(after.model!.dir, modelA);
+    // Its CodeLens come back (scored again under the new identity).
+    await waitForAsync('CodeLens after the reload', async () => {
+      const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', dataUri, 1000);
+      return all.filter((l) => l.command?.command === 'rewardStudio.inspect.lineDetails').length >= expectedA.length - 3 ? true : undefined;
+    });
   });
 
   test('the score server is a child process: killed, it comes back on the next request', async () => {
