@@ -17,7 +17,7 @@ import type { LineResult, LoadedModel, ScoredPair, ServerStats } from './protoco
 export interface ScoreServiceOptions {
   /** Intra-op threads per session. Default: all cores but one, so the editor keeps one. */
   threads?: number;
-  /** Lines kept in the cache (least recently used go first). Default 500k. */
+  /** Lines kept in the cache per model (least recently used go first). Default 300k (~60 MB). */
   cacheLines?: number;
   batchSize?: number;
 }
@@ -41,7 +41,8 @@ export function modelKey(dir: string): string {
 export class ScoreService {
   private readonly runtimes = new Map<ProviderChoice, Promise<Runtime>>();
   private readonly models = new Map<string, { model: RewardModel; info: LoadedModel }>();
-  private readonly cache = new Map<string, CachedLine>();
+  /** Per model key: line results by format + sha1 of the line, in least-recently-used order. */
+  private readonly caches = new Map<string, Map<string, CachedLine>>();
   private readonly stats: ServerStats = { lines: 0, cacheHits: 0, pairsScored: 0, scoringMs: 0, cacheEntries: 0 };
 
   constructor(private readonly opts: ScoreServiceOptions = {}) {}
@@ -64,6 +65,7 @@ export class ScoreService {
     for (const [k, m] of this.models) {
       if (m.info.dir === resolve(dir)) {
         this.models.delete(k);
+        this.caches.delete(k);
         await m.model.release().catch(() => undefined);
       }
     }
@@ -87,6 +89,7 @@ export class ScoreService {
     const m = this.models.get(key);
     if (!m) return;
     this.models.delete(key);
+    this.caches.delete(key);
     await m.model.release();
   }
 
@@ -99,23 +102,25 @@ export class ScoreService {
   /** Scores lines of a file of the given format; every line gets a result, in the order given. */
   async scoreLines(key: string, format: FormatId, file: string, lines: ReadonlyArray<{ line: number; text: string }>): Promise<LineResult[]> {
     const model = this.get(key);
+    let cache = this.caches.get(key);
+    if (!cache) this.caches.set(key, (cache = new Map()));
     const out: LineResult[] = new Array(lines.length);
     const misses: Array<{ at: number; cacheKey: string; pairs: number; first: number }> = [];
     const items: LocatedPair[] = [];
     lines.forEach(({ line, text }, at) => {
       this.stats.lines++;
-      const cacheKey = `${key}\n${format}\n${createHash('sha1').update(text).digest('base64')}`;
-      const hit = this.cache.get(cacheKey);
+      const cacheKey = `${format}\n${createHash('sha1').update(text).digest('base64')}`;
+      const hit = cache.get(cacheKey);
       if (hit) {
         this.stats.cacheHits++;
-        this.cache.delete(cacheKey);
-        this.cache.set(cacheKey, hit);
+        cache.delete(cacheKey);
+        cache.set(cacheKey, hit);
         out[at] = { line, ...hit } as LineResult;
         return;
       }
       const parsed = parseRecordLine(text, format);
       if ('skip' in parsed) {
-        this.remember(cacheKey, { skip: parsed.skip });
+        this.remember(cache, cacheKey, { skip: parsed.skip });
         out[at] = { line, skip: parsed.skip };
         return;
       }
@@ -137,7 +142,7 @@ export class ScoreService {
         }));
         const unscored = pairs.some((p) => !Number.isFinite(p.rewardChosen)) ? 'chosen and rejected are identical once tokenized, so there is nothing to compare' : undefined;
         const entry: CachedLine = unscored ? { pairs, unscored } : { pairs };
-        this.remember(m.cacheKey, entry);
+        this.remember(cache, m.cacheKey, entry);
         out[m.at] = { line: lines[m.at].line, ...entry };
       }
     }
@@ -152,13 +157,15 @@ export class ScoreService {
   }
 
   getStats(): ServerStats {
-    return { ...this.stats, cacheEntries: this.cache.size };
+    let entries = 0;
+    for (const c of this.caches.values()) entries += c.size;
+    return { ...this.stats, cacheEntries: entries };
   }
 
-  private remember(key: string, value: CachedLine): void {
-    this.cache.set(key, value);
-    const max = this.opts.cacheLines ?? 500_000;
-    while (this.cache.size > max) this.cache.delete(this.cache.keys().next().value as string);
+  private remember(cache: Map<string, CachedLine>, key: string, value: CachedLine): void {
+    cache.set(key, value);
+    const max = this.opts.cacheLines ?? 300_000;
+    while (cache.size > max) cache.delete(cache.keys().next().value as string);
   }
 
   async dispose(): Promise<void> {
