@@ -10,15 +10,18 @@
 //
 // Measured inside the browser: a capture-phase keydown listener in the webview's document stamps the key
 // (it arrives there first: the webview forwards it to the workbench keybinding, which runs the judging
-// command on the extension host, which appends the line with fsync and posts the next state back), and a
-// MutationObserver on the app stamps the moment the next item's prompt text is in the DOM. Both stamps
-// are performance.timeOrigin + performance.now() of the same frame. The driver's own view (from
-// page.keyboard.press until waitForFunction sees the prompt) is printed beside it; it adds Playwright's
-// round trips (CDP) and polling.
+// command on the extension host; the host posts the next item at once (`advance`), appends the line with
+// fsync, then posts the state that confirms it), and a MutationObserver on the app stamps the moment the
+// next item's prompt text is in the DOM. Both stamps are performance.timeOrigin + performance.now() of the
+// same frame. Two figures: keypress → next item visible (whichever message brought it), and keypress →
+// host-confirmed (the state whose judged count includes this judgement reaches the webview: the line is in
+// the file). The driver's own view (from page.keyboard.press until waitForFunction sees the prompt) is
+// printed beside them; it adds Playwright's round trips (CDP) and polling. At the end the judgements file
+// must hold exactly one line per key.
 //
 // Builds what it runs: `node esbuild.mjs` (the extension) and `tsc -p test/e2e/tsconfig.json` (the harness).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -60,7 +63,7 @@ function quantile(sorted, q) {
 function summary(name, values) {
   const s = [...values].sort((a, b) => a - b);
   const f = (x) => x.toFixed(1).padStart(7);
-  console.log(`${name.padEnd(48)} p50 ${f(quantile(s, 0.5))} ms   p95 ${f(quantile(s, 0.95))} ms   max ${f(s.at(-1))} ms   (n = ${s.length})`);
+  console.log(`${name.padEnd(62)} p50 ${f(quantile(s, 0.5))} ms   p95 ${f(quantile(s, 0.95))} ms   max ${f(s.at(-1))} ms   (n = ${s.length})`);
   return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), max: s.at(-1), n: s.length };
 }
 
@@ -98,13 +101,19 @@ try {
 
   await frame.evaluate(() => {
     const abs = () => performance.timeOrigin + performance.now();
-    const b = { keydown: [], rendered: new Map(), arrived: [] };
+    const b = { keydown: [], rendered: new Map(), arrived: [], advanced: [] };
     window.__bench = b;
     document.addEventListener('keydown', (e) => { if (e.key === 'a' || e.key === 'b') b.keydown.push(abs()); }, true);
-    // The host's state reaching the app's frame: the message event's own timeStamp (when it was created,
-    // before the app's listener renders it), whichever listener runs first.
+    // The host's messages reaching the app's frame: the message event's own timeStamp (when it was created,
+    // before the app's listener renders it), whichever listener runs first. A state confirms judgement k
+    // when its judged count is k; an advance brings the next item ahead of the write.
     window.addEventListener('message', (e) => {
-      if (e.data?.type === 'state') b.arrived.push({ t: performance.timeOrigin + e.timeStamp, judged: e.data.state?.progress?.judged });
+      const t = performance.timeOrigin + e.timeStamp;
+      if (e.data?.type === 'state') b.arrived.push({ t, judged: e.data.state?.progress?.judged });
+      if (e.data?.type === 'advance') {
+        const m = /^Question (\d+):/.exec(typeof e.data.item?.prompt === 'string' ? e.data.item.prompt : '');
+        if (m) b.advanced.push({ t, item: Number(m[1]) });
+      }
     }, true);
     let last = '';
     const app = document.getElementById('app');
@@ -130,33 +139,56 @@ try {
     );
     if (k > WARMUP) driver.push(performance.now() - t0);
   }
+  // Every judgement confirmed by the host (the last keys' lines may still be being written).
+  await frame.waitForFunction((n) => document.querySelector('.progress-count')?.getAttribute('data-judged') === String(n), total, { timeout: 30_000 });
   const inPage = await frame.evaluate(({ warmup, total }) => {
     const b = window.__bench;
     const out = [];
-    const host = [];
-    const render = [];
+    const confirmed = [];
+    const viaAdvance = { message: [], render: [] };
+    const viaState = { message: [], render: [] };
     for (let k = warmup + 1; k <= total; k++) {
       const down = b.keydown[k - 1];
       const shown = b.rendered.get(k + 1);
-      if (down !== undefined && shown !== undefined) out.push(shown - down);
-      const arrived = b.arrived.find((a) => a.judged === k && a.t >= down);
-      if (down !== undefined && shown !== undefined && arrived) {
-        host.push(arrived.t - down);
-        render.push(shown - arrived.t);
+      if (down === undefined || shown === undefined) continue;
+      out.push(shown - down);
+      // The first state that counts judgement k as written (states held back during a burst of keys are
+      // covered by the next one).
+      const arrived = b.arrived.find((a) => a.judged >= k && a.t >= down);
+      if (arrived) confirmed.push(arrived.t - down);
+      // What brought the item on screen: its advance, when that came before the render; else the state.
+      const advanced = b.advanced.find((a) => a.item === k + 1 && a.t >= down && a.t <= shown);
+      const byState = b.arrived.find((a) => a.judged === k && a.t >= down && a.t <= shown);
+      const by = advanced ?? byState;
+      if (by) {
+        const split = advanced ? viaAdvance : viaState;
+        split.message.push(by.t - down);
+        split.render.push(shown - by.t);
       }
     }
-    return { latencies: out, keydowns: b.keydown.length, host, render };
+    return { latencies: out, keydowns: b.keydown.length, confirmed, viaAdvance, viaState };
   }, { warmup: WARMUP, total });
 
   console.log(`\nkeypress → next item rendered, ${N} judgements (${WARMUP} warm-up not counted; ${GAP} ms between keys); ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`);
   let verdict;
-  if (inPage.latencies.length === N) verdict = summary('in the browser (keydown → prompt in DOM)', inPage.latencies);
+  if (inPage.latencies.length === N) verdict = summary('in the browser (keydown → next prompt in DOM)', inPage.latencies);
   else console.log(`in the browser: only ${inPage.latencies.length} of ${N} pairs stamped (keydowns seen: ${inPage.keydowns}); see the driver's figure`);
-  if (inPage.host.length > 0) {
-    summary('  of which: keydown → state at the webview', inPage.host);
-    summary('  of which: state at the webview → in DOM', inPage.render);
+  for (const [name, split] of [['advance', inPage.viaAdvance], ['state', inPage.viaState]]) {
+    if (split.message.length === 0) continue;
+    console.log(`  shown by the host's ${name} (${split.message.length} of ${inPage.latencies.length}):`);
+    summary(`    keydown → ${name} at the webview`, split.message);
+    summary(`    ${name} at the webview → in DOM`, split.render);
   }
+  if (inPage.confirmed.length === N) summary('host-confirmed (keydown → state with the judgement written)', inPage.confirmed);
+  else console.log(`host-confirmed: only ${inPage.confirmed.length} of ${N} states matched`);
   const drv = summary('driver (keyboard.press → prompt seen, via CDP)', driver);
+  const written = readFileSync(join(session.scratch.workspace, 'data', 'queue.judged.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
+  const items = new Set(written.map((l) => JSON.parse(l).meta?.sourceLine));
+  console.log(`judgements file: ${written.length} lines for ${total} keys, ${items.size} distinct items`);
+  if (written.length !== total || items.size !== total) {
+    exitCode = 1;
+    console.log('judgements file: NOT one line per key');
+  }
   const p95 = (verdict ?? drv).p95;
   console.log(`aim p95 < 50 ms: ${p95 < 50 ? 'met' : 'NOT met'} (${p95.toFixed(1)} ms)`);
 } catch (error) {

@@ -9,7 +9,17 @@
  * every change (a judgement, an undo, an outside edit of the judgements file). States are small: one item.
  *
  * The draft (strength and note of the judgement being made) is kept by the host too, so a judgement made
- * through a keybinding (a contributed command, run on the host) carries the note typed in the webview.
+ * through a keybinding (a contributed command, run on the host) carries the note typed in the webview. It
+ * belongs to one item (`itemKey`): a note typed on the next item while the last judgement is still being
+ * written is not taken for that judgement, nor cleared by it.
+ *
+ * Judging ahead of the write: when a judgement starts (a key, a click), the host posts `advance` with the
+ * item that judgement leads to before the line is written (the write, fsync included, is most of a
+ * keypress's time), and the views show it at once. The host stays the one source of truth: every state it
+ * posts while the write is under way already shows that item, and the state after the write confirms it
+ * (the item is not rebuilt then) or, when the write failed or the judgements file changed meanwhile, shows
+ * what is true — the item again with the error, or the item now due with a notice. A judgement is only ever
+ * made of the item on screen: the host drops a key meant for an item that is no longer current.
  */
 
 /** Text, or a conversation shown as turns. */
@@ -98,6 +108,8 @@ export interface AnnotateAnnotatorsView {
 export interface AnnotateState {
   /** The queue as the workspace names it (relative path). */
   queueName: string;
+  /** The queue's URI (a panel keeps it in its webview state, to be opened again after a window reload). */
+  queueUri?: string;
   outputName: string;
   annotator: string;
   /** undefined when every item (and audit) has been judged. */
@@ -114,8 +126,8 @@ export interface AnnotateState {
   bias: AnnotateBiasView | null;
   /** Every annotator of the judgements file (this one included): agreement, self-consistency, bias. */
   annotators: AnnotateAnnotatorsView;
-  /** The guidelines file's Markdown, when one is configured and readable. */
-  guidelines?: { name: string; markdown: string };
+  /** The guidelines file's Markdown, when one is configured and readable; its sha256 is in every judgement. */
+  guidelines?: { name: string; markdown: string; sha256: string };
   draft: { strength?: AnnotateStrength; note: string };
   /** Whether undo has something to take back in this session. */
   canUndo: boolean;
@@ -130,8 +142,16 @@ export const MAX_PROBLEMS_SHOWN = 50;
 export type AnnotateHostMessage =
   /** `state: null`: no session is open (the side bar before "Annotate with Reward Studio"). */
   | { type: 'state'; state: AnnotateState | null; layout: AnnotateLayout }
+  /** A judgement of item `from` is being written: show `item` now (undefined: the queue is done after it). */
+  | AnnotateAdvance
   /** Keybinding commands that act on the webview's UI: focus the note, toggle the diff. */
   | { type: 'ui'; action: AnnotateUiAction };
+
+export interface AnnotateAdvance {
+  type: 'advance';
+  from: string;
+  item?: AnnotateItemView;
+}
 
 export type AnnotateLayout = 'panel' | 'sidebar';
 
@@ -143,14 +163,21 @@ export type AnnotateWebviewMessage =
   | { type: 'undo' }
   | { type: 'next' }
   | { type: 'previous' }
-  | { type: 'draft'; strength?: AnnotateStrength; note: string }
+  /** The draft of item `itemKey` (the item on screen; absent: whatever the host shows). */
+  | { type: 'draft'; itemKey?: string; strength?: AnnotateStrength; note: string }
   /**
    * Where the keyboard is: the webview has focus, and its note field has. The host turns the single-key
    * keybindings on only while the webview has focus and the note field does not.
    */
   | { type: 'focus'; webview: boolean; note: boolean }
   | { type: 'restore' }
-  | { type: 'openPanel' };
+  | { type: 'openPanel' }
+  /**
+   * The view shows a state with an error, on item `itemKey` (null: none). After a failed write of a
+   * judgement whose next item was already on screen, the host takes judging keys again only once a view
+   * has put the item back in front of the user (a key pressed before was meant for the item after it).
+   */
+  | { type: 'shown'; itemKey: string | null };
 
 /** Longest note the host accepts (a note is a sentence or two; anything longer is cut). */
 export const MAX_NOTE_LENGTH = 4000;
@@ -158,6 +185,10 @@ const MAX_KEY_LENGTH = 200;
 
 export function isAnnotateStrength(value: unknown): value is AnnotateStrength {
   return value === 1 || value === 2 || value === 3 || value === 4;
+}
+
+function isItemKey(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_KEY_LENGTH;
 }
 
 /**
@@ -176,19 +207,31 @@ export function parseAnnotateWebviewMessage(value: unknown): AnnotateWebviewMess
     case 'openPanel':
       return { type: m.type };
     case 'judge': {
-      if (typeof m.itemKey !== 'string' || m.itemKey.length === 0 || m.itemKey.length > MAX_KEY_LENGTH) return undefined;
+      if (!isItemKey(m.itemKey)) return undefined;
       if (!(ANNOTATE_VERDICTS as readonly unknown[]).includes(m.verdict)) return undefined;
       return { type: 'judge', itemKey: m.itemKey, verdict: m.verdict as AnnotateVerdict };
     }
     case 'draft': {
       if (typeof m.note !== 'string') return undefined;
       if (m.strength !== undefined && !isAnnotateStrength(m.strength)) return undefined;
-      const note = m.note.slice(0, MAX_NOTE_LENGTH);
-      return m.strength === undefined ? { type: 'draft', note } : { type: 'draft', strength: m.strength, note };
+      if (m.itemKey !== undefined && !isItemKey(m.itemKey)) return undefined;
+      const draft: Extract<AnnotateWebviewMessage, { type: 'draft' }> = { type: 'draft', note: m.note.slice(0, MAX_NOTE_LENGTH) };
+      if (m.itemKey !== undefined) draft.itemKey = m.itemKey;
+      if (m.strength !== undefined) draft.strength = m.strength;
+      return draft;
     }
+    case 'shown':
+      return m.itemKey === null || isItemKey(m.itemKey) ? { type: 'shown', itemKey: m.itemKey } : undefined;
     case 'focus':
       return typeof m.webview === 'boolean' && typeof m.note === 'boolean' ? { type: 'focus', webview: m.webview, note: m.note } : undefined;
     default:
       return undefined;
   }
+}
+
+/** What the annotation panel's webview keeps with vscode.setState: read back by the panel serializer after a reload. */
+export interface AnnotatePanelState {
+  diff: boolean;
+  /** The queue's URI, set once a state arrived. */
+  queue?: string;
 }

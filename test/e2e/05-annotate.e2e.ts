@@ -1,6 +1,6 @@
 // Annotation in the workbench, keyboard first: "Annotate with Reward Studio" from the palette on a queue
-// with one malformed line; twenty items judged with the default keys (a, b, t, s, strength 1–4), an undo,
-// a tie, a note typed without judging, the diff highlight; screenshots of the editor panel and the side-bar
+// with one malformed line; twenty items judged with the default keys (a, b, t, s, strength 1–4; most of
+// them as fast as the items show), an undo, a tie, a note typed without judging, the diff highlight; screenshots of the editor panel and the side-bar
 // Annotation view in the dark and the light theme; the panel closed and reopened resumes at the first
 // unjudged item. The judgements file validates with the real CLI and holds exactly the expected records.
 import { strict as assert } from 'node:assert';
@@ -11,7 +11,7 @@ import type { Frame, Page } from 'playwright-core';
 import { itemIdOf } from '../../src/core/annotate/queue';
 import { repoRoot } from '../vscode-server/codeServer';
 import { ARTIFACTS, Session, stopAndCaptureFailures } from './lib/session';
-import { activeTab, activityBarItem, quickOpen, runCommand, webviewFrame } from './lib/workbench';
+import { activeTab, activityBarItem, quickOpen, runCommand, waitForWorkbench, webviewFrame } from './lib/workbench';
 
 const PANEL_TEXT = 'A is better';
 /** 22 items: 20 are judged, and the panel still has items left when it is closed and reopened. */
@@ -148,7 +148,15 @@ suite('Annotation: judging by keyboard', function () {
     // Undo takes the skip back: the same item shows again.
     const undone = await press(page, panel, 'u', 4);
     assert.equal(undone.line, 6, 'items 1–3 are lines 1, 2, 4 (line 3 is malformed); the skipped one is line 6');
-    for (let n = 5; n < JUDGED; n++) await press(page, panel, n % 2 ? 'b' : 'a', n);
+    // The rest as fast as the items show: each key waits for the next item on screen, not for its line to be
+    // written (the panel shows the next item while the judgement is written). The last test checks that
+    // every line landed, once, on the right item.
+    for (let n = 5; n < JUDGED; n++) {
+      await page.keyboard.press(n % 2 ? 'b' : 'a');
+      // Item n + 1 is on line n + 2 (line 3 is malformed).
+      await panel.waitForFunction((line) => /line (\d+)/.exec(document.querySelector('.prompt .side-label .muted')?.textContent ?? '')?.[1] === String(line), n + 2, { polling: 'raf', timeout: 15_000 });
+    }
+    await until(page, panel, `judged = ${JUDGED - 1} once the lines are written`, (r) => r.judged === JUDGED - 1);
   });
 
   test('typing a note does not judge; Escape leaves the note and the next key judges with it', async () => {
@@ -261,5 +269,24 @@ suite('Annotation: judging by keyboard', function () {
     assert.equal(lines[3].margin, 1);
     assert.equal(lines.at(-1)?.meta.note, 'both are fine but A is shorter');
     assert.ok(lines.every((l) => l.meta.annotator === 'e2e'));
+  });
+
+  test('a panel left open when the window reloads comes back on its queue, where it was', async function () {
+    this.timeout(180_000);
+    const { page } = session;
+    // The panel of the tests before (opened again when this test runs alone).
+    await quickOpen(page, 'queue.jsonl');
+    await runCommand(page, 'Reward Studio: Annotate with Reward Studio');
+    panel = await layoutFrame(page, 'panel', 60_000);
+    const before = await until(page, panel, 'the panel showing its session', (r) => r.total === String(ITEMS) && r.line > 0);
+    // As a user reloads: the workbench shuts down (its state saved), then loads again.
+    await runCommand(page, 'Developer: Reload Window').catch(() => undefined);
+    await page.waitForLoadState('domcontentloaded');
+    await waitForWorkbench(page);
+    await activeTab(page, 'Annotate: queue.jsonl').waitFor({ timeout: 60_000 });
+    panel = await layoutFrame(page, 'panel', 60_000);
+    const after = await until(page, panel, 'the restored panel showing its session', (r) => r.total === String(ITEMS) && r.line > 0);
+    assert.equal(after.judged, before.judged);
+    assert.equal(after.line, before.line);
   });
 });

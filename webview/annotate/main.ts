@@ -3,7 +3,8 @@
  * side (each scrolls on its own; stacked in the side bar), the judging buttons, strength 1–4, a rationale
  * note, progress n/N, the annotator's live bias figures, malformed queue lines and the guidelines.
  *
- * The host sends the whole state on `ready` and after every change. The keys are VS Code keybindings
+ * The host sends the whole state on `ready` and after every change, and `advance` when a judgement starts:
+ * the next item, shown at once while the line is written (ahead.ts). The keys are VS Code keybindings
  * (contributed, rebindable; see package.json): this page only tells the host when it and its note field
  * have focus, so the keys are off while a note is typed. Builds DOM nodes, never HTML strings (Markdown
  * goes through markdown.ts's sanitiser); no inline styles (the CSP forbids them: media/annotate.css).
@@ -17,21 +18,19 @@ import {
   type AnnotateText,
   type AnnotateVerdict,
   type AnnotateWebviewMessage,
+  type AnnotatePanelState,
 } from '../../src/protocol/annotate';
 import { createBridge } from '../shared/bridge';
 import { percent } from '../shared/format';
+import { reconcile, stateAfterAdvance } from './ahead';
 import { renderMarkdown } from './markdown';
 import { badge, button, checkbox, registerToolkit, setChecked, textArea } from './toolkit';
 import { diffWords } from './wordDiff';
 
-/** UI state only, kept across reloads of the webview. */
-interface AnnotateUiState {
-  diff: boolean;
-}
-
 registerToolkit();
-const bridge = createBridge<AnnotateHostMessage, AnnotateWebviewMessage, AnnotateUiState>();
-const ui: AnnotateUiState = { diff: bridge.getState()?.diff === true };
+// Kept across reloads of the webview: the diff toggle, and the queue (the panel serializer reopens it).
+const bridge = createBridge<AnnotateHostMessage, AnnotateWebviewMessage, AnnotatePanelState>();
+const ui: AnnotatePanelState = { diff: bridge.getState()?.diff === true, queue: bridge.getState()?.queue };
 let state: AnnotateState | null | undefined;
 let layout: AnnotateLayout = 'panel';
 let noteFocused = false;
@@ -86,10 +85,23 @@ window.addEventListener('blur', reportFocus);
 bridge.onMessage((message) => {
   switch (message.type) {
     case 'state': {
-      const previousKey = state?.item?.key;
+      const r = reconcile(state, message.state);
       state = message.state;
+      if (message.layout === 'panel' && state?.queueUri && state.queueUri !== ui.queue) {
+        ui.queue = state.queueUri;
+        bridge.setState(ui);
+      }
       layout = message.layout;
-      render(previousKey);
+      render(r.itemChanged);
+      if (r.acknowledge) bridge.post({ type: 'shown', itemKey: r.acknowledge.itemKey });
+      break;
+    }
+    case 'advance': {
+      const next = stateAfterAdvance(state, message);
+      if (next) {
+        state = next;
+        render(true);
+      }
       break;
     }
     case 'ui':
@@ -119,7 +131,11 @@ function setDiff(on: boolean): void {
 
 function postDraft(strength: AnnotateStrength | undefined, text: string): void {
   if (state) state.draft = strength === undefined ? { note: text } : { strength, note: text };
-  bridge.post(strength === undefined ? { type: 'draft', note: text } : { type: 'draft', strength, note: text });
+  const itemKey = state?.item?.key;
+  const message: AnnotateWebviewMessage = { type: 'draft', note: text };
+  if (itemKey !== undefined) message.itemKey = itemKey;
+  if (strength !== undefined) message.strength = strength;
+  bridge.post(message);
 }
 
 function judge(verdict: AnnotateVerdict): void {
@@ -129,7 +145,7 @@ function judge(verdict: AnnotateVerdict): void {
 
 // ── rendering ───────────────────────────────────────────────────────────────────────────────────────
 
-function render(previousKey: string | undefined): void {
+function render(itemChanged: boolean): void {
   document.body.dataset.layout = layout;
   if (state === null) {
     app.replaceChildren(
@@ -142,7 +158,6 @@ function render(previousKey: string | undefined): void {
   if (!app.contains(parts.header)) app.replaceChildren(parts.header, parts.messages, parts.item, parts.controls, parts.figures, parts.annotators, parts.guidelines);
   renderHeader(state);
   renderMessages(state);
-  const itemChanged = previousKey !== state.item?.key;
   renderItem(itemChanged);
   renderControls(state, itemChanged);
   renderFigures(state);
@@ -228,31 +243,38 @@ function renderItem(changed: boolean): void {
   );
 }
 
+/** The judging and strength buttons are built once and only updated: a state arrives with every key. */
+const verdictButtons = [
+  button('A is better (a)', () => judge('left'), { appearance: 'primary', action: 'left' }),
+  button('B is better (b)', () => judge('right'), { appearance: 'primary', action: 'right' }),
+  button('Tie (t)', () => judge('tie'), { action: 'tie' }),
+  button('Skip (s)', () => judge('skip'), { action: 'skip' }),
+];
+const strengthButtons = ([1, 2, 3, 4] as AnnotateStrength[]).map((n) =>
+  button(String(n), () => postDraftAndRender(state?.draft.strength === n ? undefined : n), {
+    pressed: false,
+    title: `${ANNOTATE_STRENGTH_LABELS[n]} (${n})`,
+    action: `strength-${n}`,
+  }),
+);
+const strengthLabel = h('span', { class: 'muted strength-label' });
+
 function renderControls(s: AnnotateState, itemChanged: boolean): void {
   const has = s.item !== undefined;
   const strength = s.draft.strength;
-  const strengths = ([1, 2, 3, 4] as AnnotateStrength[]).map((n) =>
-    button(String(n), () => postDraftAndRender(strength === n ? undefined : n), {
-      pressed: strength === n,
-      title: `${ANNOTATE_STRENGTH_LABELS[n]} (${n})`,
-      action: `strength-${n}`,
-      disabled: !has,
-    }),
-  );
   if (itemChanged || !noteFocused) note.value = s.draft.note;
   // The note field stays in the page (never detached): a state that arrives while it is typed in keeps its focus.
-  if (!parts.controls.contains(note.element)) parts.controls.replaceChildren(controlRows.verdicts, controlRows.strength, note.element, controlRows.navigation);
-  controlRows.verdicts.replaceChildren(
-    button('A is better (a)', () => judge('left'), { appearance: 'primary', action: 'left', disabled: !has }),
-    button('B is better (b)', () => judge('right'), { appearance: 'primary', action: 'right', disabled: !has }),
-    button('Tie (t)', () => judge('tie'), { action: 'tie', disabled: !has }),
-    button('Skip (s)', () => judge('skip'), { action: 'skip', disabled: !has }),
-  );
-  controlRows.strength.replaceChildren(
-    h('span', { class: 'muted' }, 'Strength: '),
-    ...strengths,
-    h('span', { class: 'muted strength-label' }, strength ? ANNOTATE_STRENGTH_LABELS[strength] : 'none (no margin)'),
-  );
+  if (!parts.controls.contains(note.element)) {
+    parts.controls.replaceChildren(controlRows.verdicts, controlRows.strength, note.element, controlRows.navigation);
+    controlRows.verdicts.replaceChildren(...verdictButtons);
+    controlRows.strength.replaceChildren(h('span', { class: 'muted' }, 'Strength: '), ...strengthButtons, strengthLabel);
+  }
+  for (const b of verdictButtons) setDisabled(b, !has);
+  strengthButtons.forEach((b, i) => {
+    b.setAttribute('aria-pressed', String(strength === i + 1));
+    setDisabled(b, !has);
+  });
+  strengthLabel.textContent = strength ? ANNOTATE_STRENGTH_LABELS[strength] : 'none (no margin)';
   if (!controlRows.navigation.contains(diffToggle)) {
     controlRows.navigation.replaceChildren(
       button('Undo (u)', () => bridge.post({ type: 'undo' }), { action: 'undo' }),
@@ -332,7 +354,7 @@ function renderAnnotators(s: AnnotateState): void {
 
 function renderGuidelines(s: AnnotateState): void {
   const g = s.guidelines;
-  const key = g ? `${g.name}:${g.markdown.length}:${g.markdown.slice(0, 64)}` : '';
+  const key = g ? `${g.name}:${g.sha256}` : '';
   if (parts.guidelines.dataset.key === key) return;
   parts.guidelines.dataset.key = key;
   if (!g) {

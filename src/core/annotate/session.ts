@@ -99,6 +99,23 @@ export interface ReconcileReport {
   lost: string[];
 }
 
+/** The state upcoming() moves along instead of the session's: judgements assumed made, their clock, the queue position. */
+interface Lookahead {
+  clock: number;
+  frontier: QueuePosition;
+  /** judgementKey of each item assumed judged. */
+  judged: Set<string>;
+  /** Item id → clock of its assumed judgement (not audits). */
+  seq: Map<string, number>;
+}
+
+/** What upcoming() found. */
+export interface Upcoming {
+  items: ShownItem[];
+  /** Nothing follows the last of `items` (the current item, when there are none): the queue is done. */
+  end: boolean;
+}
+
 interface ScanState {
   result?: QueueScan;
   error?: unknown;
@@ -112,6 +129,7 @@ export class AnnotationSession {
   private readonly now: () => number;
   private readonly auditRate: number;
   private readonly auditGap: number;
+  private guidelineSha256: string | undefined;
 
   /** Every judgement line of the file, in file order. */
   private entries: JudgementEntry[] = [];
@@ -155,6 +173,7 @@ export class AnnotationSession {
     this.now = opts.now ?? Date.now;
     this.auditRate = opts.audit?.rate ?? 0;
     this.auditGap = opts.audit?.gap ?? 10;
+    this.guidelineSha256 = opts.guidelineSha256;
   }
 
   /** Opens the queue and the judgements file and shows the first item this annotator has not judged. */
@@ -183,12 +202,42 @@ export class AnnotationSession {
     }
   }
 
+  /** The guidelines the annotator works under from now on (edited mid-session): their sha256, written in each judgement. */
+  setGuidelineSha256(sha256: string | undefined): void {
+    this.guidelineSha256 = sha256;
+  }
+
   /** The item on screen; undefined when every item (and audit) has been judged. */
   get current(): ShownItem | undefined {
-    const s = this.shown;
-    if (!s) return undefined;
-    const judged = this.mine.get(judgementKey(this.annotator, s.item.id, s.audit !== undefined));
-    return judged ? { ...s, judged } : { ...s, judged: undefined };
+    return this.shown && this.withJudged(this.shown);
+  }
+
+  /**
+   * The items judgements will show from here: the one a judgement of the current item shows, the one a
+   * judgement of that shows, and so on, `count` at most — worked out now without moving anything, so a
+   * view can show them while the lines are written. judge() decides again after each write and agrees,
+   * unless the judgements file changes in between or a judgement turns an item of the way into a skip
+   * (preferences and ties are assumed, as audits take them). Fewer items when the queue ends (`end`), or
+   * where the next item depends on a judgement not made yet: an audit of an item judged on the way.
+   */
+  upcoming(count = 1): Promise<Upcoming> {
+    return this.serial(async () => {
+      const items: ShownItem[] = [];
+      const forward = [...this.forward];
+      const ahead: Lookahead = { clock: this.clock, frontier: this.frontier, judged: new Set(), seq: new Map() };
+      let judging = this.shown;
+      while (judging && items.length < count) {
+        ahead.clock++;
+        ahead.judged.add(judgementKey(this.annotator, judging.item.id, judging.audit !== undefined));
+        if (!judging.audit) ahead.seq.set(judging.item.id, ahead.clock);
+        const next = forward.length > 0 ? forward.pop() : await this.peekNew(ahead);
+        if (next === 'unknown') return { items, end: false };
+        if (!next) return { items, end: true };
+        items.push(this.withJudged(next));
+        judging = next;
+      }
+      return { items, end: judging === undefined };
+    });
   }
 
   progress(): Progress {
@@ -250,7 +299,7 @@ export class AnnotationSession {
         strength: opts.strength,
         note: opts.note,
         marginScale: this.opts.marginScale,
-        guidelineSha256: this.opts.guidelineSha256,
+        guidelineSha256: this.guidelineSha256,
         orderSeed: this.seed,
         audit: shown.audit,
         retracts: earlier?.id,
@@ -413,6 +462,45 @@ export class AnnotationSession {
       if (audit) return audit;
     }
     return undefined;
+  }
+
+  /**
+   * nextNew() as it will run after the judgements of `ahead` (on its own clock and frontier; the session's
+   * stay); 'unknown' when that is an audit of an item first judged on the way (its line is not written).
+   */
+  private async peekNew(ahead: Lookahead): Promise<ShownItem | undefined | 'unknown'> {
+    const seq = (itemId: string, fallback: number): number => ahead.seq.get(itemId) ?? fallback;
+    const pending = this.pendingAudits().filter((e) => !ahead.judged.has(judgementKey(this.annotator, e.itemId, true)));
+    // Items judged on the way that will be waiting for their audit, in judgement order (after the others).
+    const waiting = [...ahead.seq]
+      .filter(([itemId]) => !this.mine.has(judgementKey(this.annotator, itemId, false)) && this.auditSelected(itemId))
+      .map(([itemId, at]) => ({ itemId, at }));
+    const isDue = (itemId: string, at: number): boolean => ahead.clock - at >= this.auditGap && !this.deferredAudits.has(itemId);
+    const due = pending.find((e) => isDue(e.itemId, seq(e.itemId, this.seqOf.get(e.id) ?? 0)));
+    if (due) {
+      const audit = await this.auditItem(due);
+      if (audit) return audit;
+    }
+    if (waiting.some((w) => isDue(w.itemId, w.at))) return 'unknown';
+    const skip = (item: QueueItem): boolean => {
+      const key = judgementKey(this.annotator, item.id, false);
+      return this.mine.has(key) || ahead.judged.has(key) || this.isOnStacks(item.id);
+    };
+    const found = await this.queue.itemFrom(ahead.frontier, skip);
+    if (found) {
+      ahead.frontier = { record: found.at.record, pair: found.at.pair + 1 };
+      return this.orderFor(found.item);
+    }
+    for (const e of pending) {
+      const audit = await this.auditItem(e);
+      if (audit) return audit;
+    }
+    return waiting.length > 0 ? 'unknown' : undefined;
+  }
+
+  private withJudged(s: ShownItem): ShownItem {
+    const judged = this.mine.get(judgementKey(this.annotator, s.item.id, s.audit !== undefined));
+    return judged ? { ...s, judged } : { ...s, judged: undefined };
   }
 
   private isOnStacks(itemId: string): boolean {

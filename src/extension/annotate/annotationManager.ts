@@ -10,7 +10,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -20,6 +20,7 @@ import {
   parseAnnotateWebviewMessage,
   type AnnotateHostMessage,
   type AnnotateLayout,
+  type AnnotatePanelState,
   type AnnotateState,
   type AnnotateStrength,
   type AnnotateUiAction,
@@ -28,7 +29,8 @@ import {
 } from '../../protocol/annotate';
 import { errorMessage } from '../report';
 import { loadWebviewApp, panelIcon, webviewAppOptions } from '../webviewApp';
-import { annotatorsView, biasView, itemKey, itemView, judgementsPath, problemViews, reconcileNotice } from './annotateView';
+import { AnnotationFlow } from './annotationFlow';
+import { judgementsPath } from './annotateView';
 
 export const ANNOTATE_PANEL_TYPE = 'rewardStudio.annotate';
 export const ANNOTATE_VIEW_ID = 'rewardStudio.annotation';
@@ -90,175 +92,77 @@ class AnnotateWebview {
   }
 }
 
-/** One queue's session, its editor panel (when open) and what the views need that the session does not keep. */
+/** One queue's session (through its AnnotationFlow), its editor panel (when open) and the judgements file's watcher. */
 class AnnotationController implements vscode.Disposable {
   panel: vscode.WebviewPanel | undefined;
   panelView: AnnotateWebview | undefined;
-  draft: { strength?: AnnotateStrength; note: string } = { note: '' };
-  private judgedHere = 0;
-  private notice: string | undefined;
-  private error: string | undefined;
+  readonly flow: AnnotationFlow;
   private readonly disposables: vscode.Disposable[] = [];
-  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private closed = false;
 
   constructor(
     readonly queue: vscode.Uri,
     readonly output: string,
     readonly session: AnnotationSession,
-    private readonly names: { queue: string; output: string },
-    private readonly guidelines: { name: string; markdown: string } | undefined,
-    private readonly changed: (c: AnnotationController) => void,
+    names: { queue: string; output: string },
+    guidelines: { file: string; read: () => Promise<Guidelines | undefined>; loaded: Guidelines | undefined } | undefined,
+    views: { changed(c: AnnotationController): void; send(c: AnnotationController, message: AnnotateHostMessage): void },
     private readonly log: vscode.LogOutputChannel,
   ) {
-    const watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(path.dirname(output)), path.basename(output)),
-    );
-    const onFile = (): void => this.scheduleRefresh();
-    this.disposables.push(watcher, watcher.onDidChange(onFile), watcher.onDidCreate(onFile), watcher.onDidDelete(onFile));
+    this.flow = new AnnotationFlow(session, { queueName: names.queue, queueUri: queue.toString(), outputName: names.output, guidelines: guidelines?.loaded }, {
+      changed: () => views.changed(this),
+      advance: (message) => views.send(this, message),
+      log: (level, message) => (level === 'error' ? log.error : log.warn).call(log, `annotation of ${names.queue}: ${message}`),
+    });
+    void this.flow.prepare();
+    this.watch(output, () => this.schedule('refresh', () => this.flow.refresh()));
+    if (guidelines) {
+      // An edited guidelines file is shown, and recorded in the judgements made from then on.
+      let sha256 = guidelines.loaded?.sha256;
+      this.watch(guidelines.file, () =>
+        this.schedule('guidelines', async () => {
+          const now = await guidelines.read();
+          if (now?.sha256 === sha256) return;
+          sha256 = now?.sha256;
+          await this.flow.setGuidelines(now);
+        }),
+      );
+    }
+  }
+
+  private watch(file: string, onChange: () => void): void {
+    const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
+    this.disposables.push(watcher, watcher.onDidChange(onChange), watcher.onDidCreate(onChange), watcher.onDidDelete(onChange));
   }
 
   state(): AnnotateState {
-    const s = this.session;
-    const shown = s.current;
-    const problems = s.queueProblems;
-    const report = s.report();
-    const state: AnnotateState = {
-      queueName: this.names.queue,
-      outputName: this.names.output,
-      annotator: s.annotator,
-      progress: s.progress(),
-      problems: problemViews(problems),
-      problemCount: problems.length,
-      bias: biasView(report, s.annotator),
-      annotators: annotatorsView(report),
-      draft: { ...this.draft },
-      canUndo: this.judgedHere > 0,
-    };
-    if (shown) state.item = itemView(shown, shown.item.shape === 'responses');
-    if (this.guidelines) state.guidelines = this.guidelines;
-    if (this.notice) state.notice = this.notice;
-    if (this.error) state.error = this.error;
-    return state;
+    return this.flow.state();
   }
 
-  currentKey(): string | undefined {
-    const shown = this.session.current;
-    return shown ? itemKey(shown) : undefined;
-  }
-
-  async judge(verdict: AnnotateVerdict, expectedKey?: string): Promise<void> {
-    await this.run(async () => {
-      // A click meant for the item on screen must not judge the one after it; a key held down past the
-      // last item is not an error.
-      if (expectedKey !== undefined && expectedKey !== this.currentKey()) return;
-      if (!this.session.current) return;
-      const preference = verdict === 'left' || verdict === 'right';
-      const note = this.draft.note.trim();
-      await this.session.judge(verdict, {
-        strength: preference ? this.draft.strength : undefined,
-        note: note ? note : undefined,
-      });
-      this.judgedHere++;
-      this.draft = { note: '' };
-    });
-  }
-
-  async undo(): Promise<void> {
-    await this.run(async () => {
-      const undone = await this.session.undo();
-      if (undone) this.judgedHere = Math.max(0, this.judgedHere - 1);
-      else this.judgedHere = 0;
-      this.draft = { note: '' };
-    });
-  }
-
-  async move(direction: 'next' | 'previous'): Promise<void> {
-    await this.run(async () => {
-      await (direction === 'next' ? this.session.next() : this.session.previous());
-      this.draft = { note: '' };
-    });
-  }
-
-  /** Shows the item of queue line `line` (1-based), e.g. a record sent from the editor to be judged again. */
-  async goToLine(line: number): Promise<boolean> {
-    let found = false;
-    await this.run(async () => {
-      found = (await this.session.goToLine(line)) !== undefined;
-      this.notice = found ? undefined : `Line ${line} of ${this.names.queue} holds no pair to judge.`;
-      this.draft = { note: '' };
-    });
-    return found;
-  }
-
-  async restore(): Promise<void> {
-    await this.run(async () => {
-      const n = await this.session.restore();
-      this.notice = n > 0 ? `Appended ${n} judgement${n === 1 ? '' : 's'} of this session again.` : undefined;
-    });
-  }
-
-  setStrength(strength: AnnotateStrength): void {
-    this.draft = { ...this.draft, strength: this.draft.strength === strength ? undefined : strength };
-    this.changed(this);
-  }
-
-  /** Reads what another window, annotator or git changed in the judgements file. */
-  async refresh(): Promise<void> {
-    // The watcher also fires for this session's own appends; then nothing changed and the views are not
-    // redrawn (a redraw queued between two quick keypresses would delay the second one).
-    let changed = false;
-    await this.run(
-      async () => {
-        const report = await this.session.refresh();
-        changed = report.reindexed || report.added.length > 0 || report.removed.length > 0;
-        const notice = reconcileNotice(report, this.session.annotator);
-        if (notice) this.notice = notice;
-      },
-      false,
-      () => changed,
+  /** Outside edits come in bursts (a save, a checkout): one run of `task` per burst. */
+  private schedule(name: string, task: () => Promise<void>): void {
+    clearTimeout(this.timers.get(name));
+    this.timers.set(
+      name,
+      setTimeout(() => {
+        this.timers.delete(name);
+        if (!this.closed) task().catch((error: unknown) => this.log.error(`annotation: ${errorMessage(error)}`));
+      }, REFRESH_DEBOUNCE_MS),
     );
   }
-
-  private scheduleRefresh(): void {
-    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = undefined;
-      if (!this.closed) void this.refresh();
-    }, REFRESH_DEBOUNCE_MS);
-  }
-
-  /**
-   * Runs a session operation after the ones before it (keys pressed quickly queue up, and each sees the
-   * state the previous one left); an error is shown in the views (and logged) instead of thrown.
-   */
-  private run(op: () => Promise<void>, clearNotice = true, notify: () => boolean = () => true): Promise<void> {
-    const next = this.pendingOps.then(async () => {
-      if (this.closed) return;
-      if (clearNotice) this.notice = undefined;
-      this.error = undefined;
-      try {
-        await op();
-      } catch (error) {
-        this.error = errorMessage(error);
-        this.log.error(`annotation of ${this.names.queue}: ${this.error}`);
-      }
-      if (this.error !== undefined || notify()) this.changed(this);
-    });
-    this.pendingOps = next;
-    return next;
-  }
-
-  private pendingOps: Promise<void> = Promise.resolve();
 
   dispose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.refreshTimer !== undefined) clearTimeout(this.refreshTimer);
+    for (const t of this.timers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
     this.panelView?.dispose();
     this.panel?.dispose();
-    void this.session.close().catch((error: unknown) => this.log.error(`closing the annotation session: ${errorMessage(error)}`));
+    void this.flow
+      .close()
+      .then(() => this.session.close())
+      .catch((error: unknown) => this.log.error(`closing the annotation session: ${errorMessage(error)}`));
   }
 }
 
@@ -276,7 +180,35 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
     private readonly extensionUri: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.disposables.push(vscode.window.registerWebviewViewProvider(ANNOTATE_VIEW_ID, this));
+    this.disposables.push(
+      vscode.window.registerWebviewViewProvider(ANNOTATE_VIEW_ID, this),
+      // A panel left open when the window reloaded comes back on its queue (the webview kept the queue's URI).
+      vscode.window.registerWebviewPanelSerializer(ANNOTATE_PANEL_TYPE, {
+        deserializeWebviewPanel: (panel, state) => this.restorePanel(panel, state as AnnotatePanelState | undefined),
+      }),
+    );
+  }
+
+  private async restorePanel(panel: vscode.WebviewPanel, state: AnnotatePanelState | undefined): Promise<void> {
+    const queue = typeof state?.queue === 'string' ? vscode.Uri.parse(state.queue) : undefined;
+    if (!queue || queue.scheme !== 'file' || !(await exists(queue)) || this.controllers.has(queue.fsPath)) {
+      if (queue) this.log.info(`annotation: not restoring the panel of ${queue.fsPath} (${this.controllers.has(queue.fsPath) ? 'already open' : 'the queue is gone'})`);
+      panel.dispose();
+      return;
+    }
+    try {
+      const controller = await this.createController(queue);
+      if (!controller) {
+        panel.dispose();
+        return;
+      }
+      this.showPanel(controller, panel);
+      this.setActive(controller);
+      this.log.info(`annotation: restored the panel of ${queue.fsPath}`);
+    } catch (e) {
+      this.log.error(`annotation: could not restore the panel of ${queue.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
+      panel.dispose();
+    }
   }
 
   /** Opens the annotation panel on `queue` (or reveals it when that queue is already open). */
@@ -311,27 +243,27 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
   }
 
   async judge(verdict: AnnotateVerdict): Promise<void> {
-    await this.active?.judge(verdict);
+    await this.active?.flow.judge(verdict);
   }
 
   async undo(): Promise<void> {
-    await this.active?.undo();
+    await this.active?.flow.undo();
   }
 
   async move(direction: 'next' | 'previous'): Promise<void> {
-    await this.active?.move(direction);
+    await this.active?.flow.move(direction);
   }
 
   /** Shows line `line` (1-based) of the active session's queue; false when it holds no pair. */
   async goToLine(line: number): Promise<AnnotationStatus | undefined> {
     const c = this.active;
     if (!c) return undefined;
-    await c.goToLine(line);
+    await c.flow.goToLine(line);
     return this.statusOf(c);
   }
 
   strength(strength: AnnotateStrength): void {
-    this.active?.setStrength(strength);
+    this.active?.flow.setStrength(strength);
   }
 
   /** Focus the note field / toggle the diff highlight in the view the user is in. */
@@ -382,7 +314,10 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
       throw new Error('rewardStudio.annotate.outputFile names the queue itself; judgements need a file of their own');
     }
     const annotator = await annotatorName(config.get<string>('annotator'), folder?.uri.fsPath ?? path.dirname(queue.fsPath));
-    const guidelines = await readGuidelines(config.get<string>('guidelinesFile'), folder?.uri.fsPath, this.log);
+    const guidelinesSetting = (config.get<string>('guidelinesFile') ?? '').trim();
+    const guidelinesFile = guidelinesSetting ? path.resolve(folder?.uri.fsPath ?? '.', guidelinesSetting) : undefined;
+    const readGuidelinesNow = (file: string) => (): Promise<Guidelines | undefined> => readGuidelines(file, guidelinesSetting, this.log);
+    const guidelines = guidelinesFile ? await readGuidelinesNow(guidelinesFile)() : undefined;
     const auditRate = config.get<number>('auditRate') ?? 0;
     const marginScale = config.get<MarginScale>('marginScale') ?? 'small';
     const pairing = config.get<'all' | 'adjacent'>('pairing') ?? 'all';
@@ -405,8 +340,8 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
       output,
       session,
       names,
-      guidelines ? { name: guidelines.name, markdown: guidelines.markdown } : undefined,
-      (c) => this.post(c),
+      guidelinesFile ? { file: guidelinesFile, read: readGuidelinesNow(guidelinesFile), loaded: guidelines } : undefined,
+      { changed: (c) => this.post(c), send: (c, message) => this.send(c, message) },
       this.log,
     );
     this.controllers.set(queue.fsPath, controller);
@@ -425,17 +360,23 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
     return controller;
   }
 
-  private showPanel(c: AnnotationController): void {
+  private showPanel(c: AnnotationController, restored?: vscode.WebviewPanel): void {
     if (c.panel) {
       c.panel.reveal();
       return;
     }
-    const panel = vscode.window.createWebviewPanel(
-      ANNOTATE_PANEL_TYPE,
-      `Annotate: ${path.basename(c.queue.fsPath)}`,
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
-      { ...webviewAppOptions(this.extensionUri), retainContextWhenHidden: false },
-    );
+    const panel =
+      restored ??
+      vscode.window.createWebviewPanel(
+        ANNOTATE_PANEL_TYPE,
+        `Annotate: ${path.basename(c.queue.fsPath)}`,
+        { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+        { ...webviewAppOptions(this.extensionUri), retainContextWhenHidden: false },
+      );
+    if (restored) {
+      restored.title = `Annotate: ${path.basename(c.queue.fsPath)}`;
+      restored.webview.options = webviewAppOptions(this.extensionUri);
+    }
     panel.iconPath = panelIcon(this.extensionUri);
     const view = new AnnotateWebview(panel.webview, 'panel', this.extensionUri, (m, from) => this.receive(m, from, c), this.log);
     c.panel = panel;
@@ -468,6 +409,12 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
     if (c === this.active) this.postSidebar();
   }
 
+  /** A message for every view of `c` (the panel; the side bar while it shows `c`). */
+  private send(c: AnnotationController, message: AnnotateHostMessage): void {
+    c.panelView?.post(message);
+    if (c === this.active) this.sidebar?.post(message);
+  }
+
   private postSidebar(): void {
     this.sidebar?.post({ type: 'state', state: this.active ? this.active.state() : null, layout: 'sidebar' });
   }
@@ -496,23 +443,26 @@ export class AnnotationManager implements vscode.Disposable, vscode.WebviewViewP
     if (panelOf) this.setActive(panelOf);
     switch (message.type) {
       case 'judge':
-        void c.judge(message.verdict, message.itemKey);
+        void c.flow.judge(message.verdict, message.itemKey);
         return;
       case 'undo':
-        void c.undo();
+        void c.flow.undo();
         return;
       case 'next':
       case 'previous':
-        void c.move(message.type);
+        void c.flow.move(message.type);
+        return;
+      case 'shown':
+        c.flow.viewShows(message.itemKey);
         return;
       case 'draft':
-        c.draft = message.strength === undefined ? { note: message.note } : { strength: message.strength, note: message.note };
+        c.flow.setDraft(message.itemKey, message.strength, message.note);
         // The other view shows the same draft; the sender already does.
         if (from.layout === 'panel') this.postSidebar();
         else c.panelView?.post({ type: 'state', state: c.state(), layout: 'panel' });
         return;
       case 'restore':
-        void c.restore();
+        void c.flow.restore();
         return;
     }
   }
@@ -536,14 +486,14 @@ async function annotatorName(setting: string | undefined, cwd: string): Promise<
   }
 }
 
-async function readGuidelines(
-  setting: string | undefined,
-  workspaceFolder: string | undefined,
-  log: vscode.LogOutputChannel,
-): Promise<{ name: string; markdown: string; sha256: string } | undefined> {
-  const configured = (setting ?? '').trim();
-  if (!configured) return undefined;
-  const file = path.resolve(workspaceFolder ?? '.', configured);
+interface Guidelines {
+  name: string;
+  markdown: string;
+  sha256: string;
+}
+
+/** The guidelines file (`setting` as the user wrote it, for the message); undefined when it cannot be read. */
+async function readGuidelines(file: string, setting: string, log: vscode.LogOutputChannel): Promise<Guidelines | undefined> {
   try {
     const bytes = await readFile(file);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -551,7 +501,15 @@ async function readGuidelines(
     return { name: path.basename(file), markdown, sha256 };
   } catch (error) {
     log.warn(`annotation guidelines ${file}: ${errorMessage(error)}`);
-    void vscode.window.showWarningMessage(`Reward Studio: the guidelines file ${configured} could not be read (${errorMessage(error)}).`);
+    void vscode.window.showWarningMessage(`Reward Studio: the guidelines file ${setting} could not be read (${errorMessage(error)}).`);
     return undefined;
+  }
+}
+
+async function exists(uri: vscode.Uri): Promise<boolean> {
+  try {
+    return (await stat(uri.fsPath)).isFile();
+  } catch {
+    return false;
   }
 }

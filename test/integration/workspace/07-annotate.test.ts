@@ -2,6 +2,7 @@
 // are listed and skipped, the contributed judging commands (what the keybindings run) append judgement
 // lines, undo appends a retraction, and an outside append by another annotator is reconciled.
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { allTabs, closeAllEditors, waitFor, writeWorkspaceFile } from '../lib/host';
@@ -18,6 +19,7 @@ interface Status {
     bias: { preferences: number; ties: number; skips: number } | null;
     annotators: { items: number; comparisons: number; percent: number | null; kappa: number | null; annotators: Array<{ annotator: string; judged: number; preferences: number }> };
     draft: { strength?: number; note: string };
+    guidelines?: { name: string; markdown: string; sha256: string };
     notice?: string;
   };
 }
@@ -139,6 +141,25 @@ suite('Annotation', () => {
     const a = s.state.annotators;
     assert.deepEqual({ items: a.items, comparisons: a.comparisons, percent: a.percent, kappa: a.kappa }, { items: 1, comparisons: 1, percent: 1, kappa: null });
     assert.deepEqual(a.annotators.map((x) => [x.annotator, x.judged, x.preferences]), [['someone-else', 1, 1], ['tester', 2, 1]]);
+  });
+
+  test('an edited guidelines file is shown, and recorded in the judgements made from then on', async () => {
+    const before = (await status()).state.guidelines;
+    assert.equal(before?.name, 'guide.md');
+    const text = '# Guide\n\nPrefer **correct** answers; a tie when both are wrong.\n';
+    writeWorkspaceFile('annotate/guide.md', text);
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const s = await until('the new guidelines', (x) => x.state.guidelines?.sha256 === sha256, 20_000);
+    assert.equal(s.state.guidelines?.markdown, text);
+    assert.match(s.state.notice ?? '', /guidelines \(guide\.md\) changed/);
+    const n = lines(output).length;
+    await vscode.commands.executeCommand('rewardStudio.annotate.preferRight');
+    const written = lines(output);
+    assert.equal(written.length, n + 1);
+    assert.equal(written[n].meta.guidelineSha256, sha256);
+    assert.notEqual(written[0].meta.guidelineSha256, sha256, 'the earlier lines keep the version they were made under');
+    await vscode.commands.executeCommand('rewardStudio.annotate.undo');
+    assert.equal((await status()).state.progress.judged, 2);
   });
 
   test('closing the panel ends the session; reopening resumes at the first unjudged item', async () => {

@@ -95,9 +95,10 @@ test('views match VIEW_IDS', () => {
   assert.deepEqual([...views].sort(), [...VIEW_IDS].sort());
 });
 
-test('activation stays lazy: only opening a JSONL file activates it beyond what VS Code infers', () => {
+test('activation stays lazy: beyond what VS Code infers, only a JSONL file or a restored annotation panel activates it', () => {
   // VS Code infers onCommand/onView from the contributions; '*' or onStartupFinished would load the
-  // extension in every window. onLanguage:jsonl is the one explicit event: the records of a JSONL file
-  // opened after a reload get their rewards from the model the workspace remembered, with no command run.
-  assert.deepEqual(manifest.activationEvents ?? [], ['onLanguage:jsonl']);
+  // extension in every window. The two explicit events: onLanguage:jsonl — the records of a JSONL file
+  // opened after a reload get their rewards from the model the workspace remembered, with no command run;
+  // onWebviewPanel — an annotation panel left open when the window reloaded is restored on its queue.
+  assert.deepEqual(manifest.activationEvents ?? [], ['onLanguage:jsonl', 'onWebviewPanel:rewardStudio.annotate']);
 });

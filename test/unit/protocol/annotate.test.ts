@@ -11,6 +11,9 @@ test('accepts each well-formed webview message, as a fresh object with only the 
   for (const verdict of ['left', 'right', 'tie', 'skip']) assert.equal(parseAnnotateWebviewMessage({ type: 'judge', itemKey: 'k', verdict })?.type, 'judge');
   assert.deepEqual(parseAnnotateWebviewMessage({ type: 'draft', strength: 3, note: 'why' }), { type: 'draft', strength: 3, note: 'why' });
   assert.deepEqual(parseAnnotateWebviewMessage({ type: 'draft', note: '' }), { type: 'draft', note: '' });
+  assert.deepEqual(parseAnnotateWebviewMessage({ type: 'draft', itemKey: 'k', strength: 1, note: 'n', x: 1 }), { type: 'draft', itemKey: 'k', strength: 1, note: 'n' });
+  assert.deepEqual(parseAnnotateWebviewMessage({ type: 'shown', itemKey: 'k', extra: 1 }), { type: 'shown', itemKey: 'k' });
+  assert.deepEqual(parseAnnotateWebviewMessage({ type: 'shown', itemKey: null }), { type: 'shown', itemKey: null });
   assert.deepEqual(parseAnnotateWebviewMessage({ type: 'focus', webview: true, note: false }), { type: 'focus', webview: true, note: false });
 });
 
@@ -29,6 +32,11 @@ test('rejects malformed messages', () => {
     { type: 'draft', strength: 5, note: '' },
     { type: 'draft', strength: '2', note: '' },
     { type: 'draft', strength: 2 },
+    { type: 'draft', itemKey: '', note: '' },
+    { type: 'draft', itemKey: 7, note: '' },
+    { type: 'shown' },
+    { type: 'shown', itemKey: '' },
+    { type: 'shown', itemKey: 'k'.repeat(201) },
     { type: 'focus', webview: 'yes', note: false },
     { type: 'focus', webview: true },
   ]) {
