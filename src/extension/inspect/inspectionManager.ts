@@ -23,6 +23,11 @@ import { errorMessage } from '../report';
 import { readDataOptions } from '../settings';
 
 export const INSPECT_DIAGNOSTIC_CODE = 'reward-disagreement';
+/** P(chosen) of each disagreement diagnostic, to order them. */
+const pOf = new WeakMap<vscode.Diagnostic, number>();
+/** VS Code's large-file limits (editor.largeFileOptimizations): over them a model gets no CodeLens. */
+const LARGE_FILE_CHARS = 20 * 1024 * 1024;
+const LARGE_FILE_LINES = 300_000;
 export const INSPECT_SOURCE = 'Reward Studio (reward model)';
 const STATE_MODEL = 'rewardStudio.inspect.model';
 const STATE_REVIEWED = 'rewardStudio.inspect.reviewed';
@@ -61,6 +66,9 @@ export class DocState {
   doneAt: number | undefined;
   recordLines = 0;
   flagged = 0;
+  /** Over VS Code's large-file limits: the editor shows no CodeLens for it (said once). */
+  tooLargeForLens = false;
+  largeNoticeShown = false;
   /** The diagnostics last handed to VS Code. */
   published: vscode.Diagnostic[] = [];
   constructor(readonly doc: vscode.TextDocument) {}
@@ -286,6 +294,10 @@ export class InspectionManager implements vscode.Disposable {
     if (!s) {
       s = new DocState(doc);
       this.detect(s);
+      if (vscode.workspace.getConfiguration('editor', doc).get<boolean>('largeFileOptimizations', true)) {
+        const chars = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
+        s.tooLargeForLens = chars > LARGE_FILE_CHARS || doc.lineCount > LARGE_FILE_LINES;
+      }
       this.docs.set(key, s);
     }
     return s;
@@ -348,7 +360,24 @@ export class InspectionManager implements vscode.Disposable {
     if (!this.modelInfo || !this.enabled) return;
     const s = this.state(doc);
     if (!s || !s.format || s.pumping) return;
+    if (s.tooLargeForLens && !s.largeNoticeShown) {
+      s.largeNoticeShown = true;
+      void this.largeFileNotice(doc);
+    }
     void this.pump(s);
+  }
+
+  private async largeFileNotice(doc: vscode.TextDocument): Promise<void> {
+    const name = path.basename(doc.uri.fsPath);
+    const turnOff = 'Show CodeLens on Large Files';
+    const pick = await vscode.window.showInformationMessage(
+      `${name} is over VS Code's large-file limit (20 MB or 300k lines), so the editor shows no CodeLens on it. ` +
+        'Its records are still scored: rewards are in the hover and disagreements in the Problems panel.',
+      turnOff,
+    );
+    if (pick !== turnOff) return;
+    await vscode.workspace.getConfiguration('editor').update('largeFileOptimizations', false, vscode.ConfigurationTarget.Workspace);
+    void vscode.window.showInformationMessage(`editor.largeFileOptimizations is off in this workspace: close and reopen ${name} to see its CodeLens.`);
   }
 
   /** Resolves when `line` (0-based) of `doc` has a result (undefined: no model, or the document went away). */
@@ -438,11 +467,10 @@ export class InspectionManager implements vscode.Disposable {
 
   private async pump(s: DocState): Promise<void> {
     s.pumping = true;
-    let background = 0;
     try {
       while (!this.disposed && this.modelInfo && this.docs.get(s.doc.uri.toString()) === s && s.format) {
         const model = this.modelInfo;
-        const { lines } = this.nextLines(s);
+        const { lines, background } = this.nextLines(s);
         if (!lines.length) break;
         const doc = s.doc;
         const sent: Array<{ line: number; text: string }> = [];
@@ -471,9 +499,12 @@ export class InspectionManager implements vscode.Disposable {
         });
         s.firstScoredAt ??= performance.now();
         this.settleWaiters(s);
-        this.scheduleLensRefresh(background ? 500 : 30);
-        this.scheduleDiagnostics(background ? 1000 : 100);
-        if (++background % 8 === 0) this.renderStatus();
+        // CodeLens are asked for again only when a result landed near the screen (VS Code re-renders
+        // every lens of the window on each refresh); diagnostics at most every few seconds in the background.
+        const near = this.lensWindow(doc);
+        if (results.some((r) => near.some(([a, b]) => r.line - 1 >= a && r.line - 1 <= b))) this.scheduleLensRefresh(background ? 300 : 30);
+        this.scheduleDiagnostics(background ? 2500 : 100);
+        this.renderStatusThrottled();
       }
     } finally {
       s.pumping = false;
@@ -493,6 +524,16 @@ export class InspectionManager implements vscode.Disposable {
         ws.forEach((w) => w.resolve(undefined));
       }
     }
+  }
+
+  private statusAt = 0;
+
+  /** The progress in the status bar, at most once a second (each update re-renders the item). */
+  private renderStatusThrottled(): void {
+    const now = performance.now();
+    if (now - this.statusAt < 1000) return;
+    this.statusAt = now;
+    this.renderStatus();
   }
 
   private scheduleLensRefresh(ms: number): void {
@@ -583,6 +624,7 @@ export class InspectionManager implements vscode.Disposable {
             const diag = new vscode.Diagnostic(new vscode.Range(line, span.start, line, span.end), disagreementMessage(d, r.pairs.length, model), severity);
             diag.source = INSPECT_SOURCE;
             diag.code = INSPECT_DIAGNOSTIC_CODE;
+            pOf.set(diag, d.p);
             diags.push(diag);
           }
         }
@@ -592,6 +634,8 @@ export class InspectionManager implements vscode.Disposable {
     }
     s.recordLines = records;
     s.flagged = out.length;
+    // VS Code keeps the first 1,000 diagnostics of a file: the most confident disagreements first.
+    out.sort((a, b) => (pOf.get(a) ?? 0) - (pOf.get(b) ?? 0) || a.range.start.line - b.range.start.line);
     // Unchanged (the same diagnostic objects in the same order): nothing to send to the workbench.
     if (out.length === s.published.length && out.every((d, i) => d === s.published[i])) return;
     s.published = out;
@@ -618,13 +662,14 @@ export class InspectionManager implements vscode.Disposable {
     let progress = '';
     if (s && !s.backgroundDone && s.pumping) {
       const scored = s.scores.size;
-      progress = ` $(sync~spin) ${scored.toLocaleString('en-US')}/${s.doc.lineCount.toLocaleString('en-US')}`;
+      progress = ` · scoring ${scored.toLocaleString('en-US')}/${s.doc.lineCount.toLocaleString('en-US')}`;
     }
     item.text = `$(beaker) ${m.name} · ${m.provider.toUpperCase()}${progress}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**Reward model:** \`${m.dir}\`\n\n**Execution provider:** ${m.provider.toUpperCase()}\n\n`);
     md.appendText(m.providerSummary + '\n');
     if (s?.formatError) md.appendMarkdown(`\n\nThis file is not scored: ${s.formatError}`);
+    if (s?.tooLargeForLens) md.appendMarkdown('\n\nThis file is over VS Code\'s large-file limit: no CodeLens (rewards are in the hover and the Problems panel).');
     if (transient) md.appendMarkdown(`\n\n${transient}`);
     md.appendMarkdown('\n\nClick to switch models.');
     item.tooltip = md;
