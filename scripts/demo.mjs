@@ -70,4 +70,5 @@ console.log(`scored copy of the data  ${rel(scored)}`);
 console.log(`demo wall time           ${Math.round((Date.now() - t0) / 1000)} s`);
 console.log('\nThe labels were drawn from a planted reward through the Bradley–Terry model; `synth` printed the');
 console.log('accuracy that reward itself reaches (the ceiling). Open the folder in VS Code and run');
-console.log('"Reward Studio: Show Training Dashboard" to see the curves.');
+console.log('"Reward Studio: Show Training Dashboard" to see the curves; "Reward Studio: Select Reward Model…"');
+console.log(`on ${rel(out)} and open ${rel(data)} to see each record's rewards above it in the editor.`);
