@@ -40,7 +40,7 @@ export function modelKey(dir: string): string {
 
 export class ScoreService {
   private readonly runtimes = new Map<ProviderChoice, Promise<Runtime>>();
-  private readonly models = new Map<string, { model: RewardModel; info: LoadedModel }>();
+  private readonly models = new Map<string, { model: RewardModel; info: LoadedModel; file: string }>();
   /** Per model key: line results by format + sha1 of the line, in least-recently-used order. */
   private readonly caches = new Map<string, Map<string, CachedLine>>();
   private readonly stats: ServerStats = { lines: 0, cacheHits: 0, pairsScored: 0, scoringMs: 0, cacheEntries: 0 };
@@ -81,7 +81,7 @@ export class ScoreService {
       maxLength: card.maxLength,
       rewards: card.rewards,
     };
-    this.models.set(key, { model, info });
+    this.models.set(key, { model, info, file: join(resolve(dir), card.model.file) });
     return info;
   }
 
@@ -96,6 +96,16 @@ export class ScoreService {
   private get(key: string): RewardModel {
     const m = this.models.get(key);
     if (!m) throw new ModelLoadError(`the model ${key.replace(/#.*$/, '')} is not loaded (or changed on disk since): load it again`);
+    // A model file rewritten since it was loaded (a run finished into its folder) must not go on scoring
+    // with the old weights: one stat per request says so.
+    let now: string | undefined;
+    try {
+      const st = statSync(m.file);
+      now = `${m.info.dir}#${st.size}-${Math.round(st.mtimeMs)}`;
+    } catch {
+      now = undefined;
+    }
+    if (now !== key) throw new ModelLoadError(`the model ${m.info.dir} changed on disk since it was loaded: load it again`);
     return m.model;
   }
 

@@ -197,6 +197,8 @@ export class InspectionManager implements vscode.Disposable {
   /** Makes `dir` the active model (undefined: none). Returns the loaded model, or undefined with the error shown. */
   async setModel(dir: string | undefined, remember = true): Promise<LoadedModel | undefined> {
     if (remember) await this.context.workspaceState.update(STATE_MODEL, dir);
+    // No model while the next one loads: a chunk of the old model still out is dropped when it returns.
+    this.modelInfo = undefined;
     this.resetScores();
     if (!dir) {
       this.watchModel(undefined);
@@ -236,7 +238,11 @@ export class InspectionManager implements vscode.Disposable {
     return m;
   }
 
+  private watchedDir: string | undefined;
+
   private watchModel(dir: string | undefined): void {
+    if (dir === this.watchedDir && this.modelWatcher) return;
+    this.watchedDir = dir;
     this.modelWatcher?.dispose();
     this.modelWatcher = undefined;
     if (!dir) return;
@@ -467,6 +473,8 @@ export class InspectionManager implements vscode.Disposable {
 
   private async pump(s: DocState): Promise<void> {
     s.pumping = true;
+    /** The model changed while a chunk was out: start again for the new one once this loop is gone. */
+    let restart = false;
     try {
       while (!this.disposed && this.modelInfo && this.docs.get(s.doc.uri.toString()) === s && s.format) {
         const model = this.modelInfo;
@@ -485,13 +493,23 @@ export class InspectionManager implements vscode.Disposable {
         try {
           results = await this.scoreClient().scoreLines(model.key, s.format, doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.toString(), sent);
         } catch (e) {
+          // The model changed on disk, or a restarted server holds it under a new identity: load it again
+          // (that starts scoring over) rather than fail every request.
+          if (e instanceof Error && e.name === 'ModelLoadError' && /load it again/.test(e.message) && this.modelInfo === model && !this.loading) {
+            this.log.info(`inspection: ${e.message}; loading it again`);
+            void this.setModel(model.dir, false);
+            break;
+          }
           this.log.warn(`inspection: scoring ${path.basename(doc.uri.fsPath)} failed: ${errorMessage(e)}`);
           this.renderStatus(errorMessage(e));
           for (const ws of s.waiters.values()) ws.forEach((w) => w.resolve(undefined));
           s.waiters.clear();
           break;
         }
-        if (this.modelInfo !== model || this.docs.get(doc.uri.toString()) !== s) break;
+        if (this.modelInfo !== model || this.docs.get(doc.uri.toString()) !== s) {
+          restart = this.modelInfo !== undefined && this.docs.get(doc.uri.toString()) === s;
+          break;
+        }
         results.forEach((r, i) => {
           const l = r.line - 1;
           // Only if the line still reads as it did when sent: an edit in flight makes the result stale.
@@ -510,6 +528,7 @@ export class InspectionManager implements vscode.Disposable {
       s.pumping = false;
       this.renderStatus();
       this.scheduleDiagnostics(50);
+      if (restart) this.pumpDoc(s.doc);
     }
   }
 

@@ -277,12 +277,38 @@ suite('Inspection', function () {
     say(`inspection: ${flips.length} of ${cmp.compared} pairs flip between the two tiny models`);
   });
 
+  test('switching the active model re-scores the open file with the new one (no lens keeps the old model\'s value)', async () => {
+    const expectedB = scoreWithCli(modelB, dataFile, join(workspaceDir(), 'inspect', 'scored-b2.jsonl'));
+    const lensesOf = async (): Promise<Map<number, string>> => {
+      const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', dataUri, 1000);
+      return new Map(all.filter((l) => l.command?.command === 'rewardStudio.inspect.lineDetails').map((l) => [l.range.start.line, l.command!.title]));
+    };
+    const matches = (lenses: Map<number, string>, expected: Scored[]): boolean =>
+      expected.every((e, i) => {
+        if (e.reward_chosen === null) return true;
+        const m = LENS.exec(lenses.get(i) ?? '');
+        return !!m && m[1] === fmt(e.reward_chosen) && m[2] === fmt(e.reward_rejected!);
+      });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(dataUri));
+    // Switch while the file is open, twice in a row: the last choice wins.
+    void vscode.commands.executeCommand('rewardStudio.inspect.selectModel', vscode.Uri.file(modelA));
+    const loaded = await vscode.commands.executeCommand<{ dir: string }>('rewardStudio.inspect.selectModel', vscode.Uri.file(modelB));
+    assert.equal(loaded.dir, modelB);
+    await waitForAsync('every lens from model B', async () => (matches(await lensesOf(), expectedB) ? true : undefined), 60_000);
+    assert.equal((await status()).model?.dir, modelB);
+    await vscode.commands.executeCommand('rewardStudio.inspect.selectModel', vscode.Uri.file(modelA));
+    await waitForAsync('every lens from model A again', async () => (matches(await lensesOf(), expectedA) ? true : undefined), 60_000);
+  });
+
   test('a model written again on disk (a run finished into its folder) is loaded again, under a new identity', async () => {
     const before = await status();
     assert.equal(before.model?.dir, modelA);
     const onnx = join(modelA, 'reward-model.onnx');
     const t = new Date(Date.now() + 10_000);
     utimesSync(onnx, t, t);
+    // Noticed by the folder's watcher, or at the latest by the next line scored (an edit, undone).
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(dataUri));
+    await editor.edit((b) => b.insert(new vscode.Position(3, editor.document.lineAt(3).text.indexOf('"chosen":"') + 10), 'Well. '));
     const after = await waitForAsync('the model loaded again', async () => {
       const s = await status();
       return s.model && s.model.key !== before.model!.key ? s : undefined;
@@ -293,6 +319,8 @@ suite('Inspection', function () {
       const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', dataUri, 1000);
       return all.filter((l) => l.command?.command === 'rewardStudio.inspect.lineDetails').length >= expectedA.length - 3 ? true : undefined;
     });
+    await vscode.commands.executeCommand('undo');
+    assert.equal(editor.document.getText(), original);
   });
 
   test('the score server is a child process: killed, it comes back on the next request', async () => {
@@ -304,9 +332,10 @@ suite('Inspection', function () {
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(dataUri));
     const i = 2;
     await editor.edit((b) => b.insert(new vscode.Position(i, editor.document.lineAt(i).text.indexOf('"chosen":"') + 10), 'Sure. '));
+    // The edited line lost its score, so a lens on it now was scored after the kill, by a new server.
     await waitForAsync('a lens after the restart', async () => {
       const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', dataUri, 1000);
-      return all.find((l) => l.range.start.line === i && /since edit/.test(l.command?.title ?? ''));
+      return all.find((l) => l.range.start.line === i && LENS.test(l.command?.title ?? ''));
     }, 30_000);
     const after = await status();
     assert.equal(after.server.starts, before.server.starts + 1);

@@ -130,6 +130,8 @@ void test('a model retrained in place gets a new identity; the old key is refuse
   const onnx = join(model, 'reward-model.onnx');
   const t = new Date(Date.now() + 5000);
   utimesSync(onnx, t, t);
+  // Still loaded, but the file changed: no more scores from the old weights.
+  await assert.rejects(service.scoreLines(m.key, 'trl', data, [{ line: 1, text: lines[0] }]), /changed on disk since it was loaded: load it again/);
   const again = await service.load(model, 'cpu');
   assert.notEqual(again.key, m.key);
   await assert.rejects(service.scoreLines(m.key, 'trl', data, [{ line: 1, text: lines[0] }]), /not loaded \(or changed on disk since\)/);
