@@ -96,6 +96,8 @@ export class InspectionManager implements vscode.Disposable {
   private modelInfo: LoadedModel | undefined;
   private modelError: string | undefined;
   private loading: Promise<LoadedModel | undefined> | undefined;
+  /** Counts setModel calls: only the latest one's load becomes the active model. */
+  private loadSeq = 0;
   /** Watches the active model's card: a training run that finishes into the same folder replaces the model. */
   private modelWatcher: vscode.FileSystemWatcher | undefined;
   private readonly docs = new Map<string, DocState>();
@@ -198,6 +200,7 @@ export class InspectionManager implements vscode.Disposable {
   async setModel(dir: string | undefined, remember = true): Promise<LoadedModel | undefined> {
     if (remember) await this.context.workspaceState.update(STATE_MODEL, dir);
     // No model while the next one loads: a chunk of the old model still out is dropped when it returns.
+    const seq = ++this.loadSeq;
     this.modelInfo = undefined;
     this.resetScores();
     if (!dir) {
@@ -213,14 +216,17 @@ export class InspectionManager implements vscode.Disposable {
       return undefined;
     }
     this.renderStatus(`loading ${path.basename(dir)}…`);
-    const loading = (async () => {
+    const loading = (async (): Promise<LoadedModel | undefined> => {
       try {
         const m = await this.scoreClient().load(dir, this.provider());
+        // A later choice made while this one loaded wins.
+        if (this.loadSeq !== seq) return m;
         this.modelInfo = m;
         this.modelError = undefined;
         this.log.info(`inspection: model ${m.dir} on ${m.provider}`);
         return m;
       } catch (e) {
+        if (this.loadSeq !== seq) return undefined;
         this.modelInfo = undefined;
         this.modelError = errorMessage(e);
         this.log.error(`inspection: could not load ${dir}: ${this.modelError}`);
