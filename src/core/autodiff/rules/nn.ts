@@ -95,12 +95,16 @@ function geluErfDerivative(g: GraphBuilder, x: Value): Value {
   return g.add(cdf, g.mul(x, pdf));
 }
 
-/** d/dx of 0.5·x·(1 + tanh(c·(x + k·x³))). */
+/**
+ * d/dx of 0.5·x·(1 + tanh(c·(x + k·x³))), written as x·σ(z) with z = 2c·(x + k·x³) (the same function:
+ * 0.5·(1 + tanh(u)) = σ(2u)): s + x·s·(1 − s)·z′ = s·(1 + x·z′·(1 − s)), z′ = 2c·(1 + 3k·x²). Twelve
+ * elementwise passes over X instead of sixteen — this rule runs on the widest activations of a block.
+ */
 function geluTanhDerivative(g: GraphBuilder, x: Value): Value {
   const x2 = g.mul(x, x);
-  const t = g.tanh(g.mul(g.mul(x, g.add(g.mul(x2, TANH_K), 1)), TANH_C));
-  const dt = g.mul(g.mul(g.sub(1, g.mul(t, t)), g.add(g.mul(x2, 3 * TANH_K), 1)), TANH_C);
-  return g.mul(g.add(g.add(t, 1), g.mul(x, dt)), 0.5);
+  const s = g.sigmoid(g.mul(x, g.add(g.mul(x2, 2 * TANH_C * TANH_K), 2 * TANH_C)));
+  const xdz = g.mul(x, g.add(g.mul(x2, 6 * TANH_C * TANH_K), 2 * TANH_C));
+  return g.mul(s, g.add(g.mul(xdz, g.sub(1, s)), 1));
 }
 
 export const gelu = gradient(
