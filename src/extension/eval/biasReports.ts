@@ -8,7 +8,7 @@
  * One evaluation at a time per window (they are CPU-bound). The process is the same runner training uses
  * (TrainProcess: fork, line-split stderr, IPC cancel with a grace period before a kill).
  */
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { renderReportHtml } from '../../core/eval/html';
@@ -16,7 +16,8 @@ import type { EvalReport } from '../../core/eval/report';
 import type { BiasReportState, ExportFormat } from '../../protocol/eval';
 import { errorMessage } from '../report';
 import { TrainProcess } from '../train/trainProcess';
-import { DEFAULT_OUTPUT_DIRECTORY, TRAIN_SECTION, outputRoot } from '../train/trainSettings';
+import { findModelFolders } from '../modelFolders';
+import { TRAIN_SECTION } from '../train/trainSettings';
 import { BiasReportPanel } from './biasReportPanel';
 import { isReportExample, readEvalReport, toBiasReportView } from './reportView';
 
@@ -24,7 +25,6 @@ const MODEL_CARD = 'reward-model.json';
 export const REPORT_FILE_NAME = 'eval-report.json';
 const OUTPUT_NAME = 'Reward Studio Evaluation';
 /** Model folders the picker lists at most. */
-const MAX_MODELS = 200;
 
 /** What the command resolves to (tests read it): the report shown, or why there is none. */
 export interface BiasReportResult {
@@ -196,7 +196,7 @@ export class BiasReports implements vscode.Disposable {
       target?: Target;
       browse?: boolean;
     }
-    const models = this.findModels();
+    const models = findModelFolders();
     const items: Item[] = [
       ...models.map((m): Item => ({ label: `$(beaker) ${path.basename(m.dir)}`, description: vscode.workspace.asRelativePath(path.dirname(m.dir)), detail: `evaluate · trained ${new Date(m.mtime).toLocaleString()}`, target: { kind: 'model', path: m.dir } })),
       ...models
@@ -211,29 +211,6 @@ export class BiasReports implements vscode.Disposable {
     return opened?.[0] ? classify(opened[0].fsPath) : undefined;
   }
 
-  /** Folders holding reward-model.json: the training output folders' runs first (newest first), then any other in the workspace. */
-  private findModels(): Array<{ dir: string; mtime: number }> {
-    const seen = new Set<string>();
-    const first: Array<{ dir: string; mtime: number }> = [];
-    const rest: Array<{ dir: string; mtime: number }> = [];
-    const add = (dir: string, into: typeof first): void => {
-      if (seen.has(dir) || seen.size >= MAX_MODELS) return;
-      try {
-        into.push({ dir, mtime: statSync(path.join(dir, MODEL_CARD)).mtimeMs });
-        seen.add(dir);
-      } catch {
-        // not a model folder
-      }
-    };
-    for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      const root = outputRoot(vscode.workspace.getConfiguration(TRAIN_SECTION, folder.uri).get<unknown>('outputDirectory', DEFAULT_OUTPUT_DIRECTORY), folder.uri.fsPath, path.join(folder.uri.fsPath, 'data.jsonl'));
-      for (const name of safeReaddir(root)) add(path.join(root, name), first);
-    }
-    for (const folder of vscode.workspace.workspaceFolders ?? []) walk(folder.uri.fsPath, 3, (dir) => add(dir, rest));
-    const newest = (a: { mtime: number }, b: { mtime: number }): number => b.mtime - a.mtime;
-    return [...first.sort(newest), ...rest.sort(newest)];
-  }
-
   private outputChannel(): vscode.OutputChannel {
     this.output ??= vscode.window.createOutputChannel(OUTPUT_NAME);
     return this.output;
@@ -246,27 +223,4 @@ type Target = { kind: 'model' | 'report'; path: string };
 function classify(p: string): Target {
   if (/\.json$/i.test(p) && path.basename(p) !== MODEL_CARD) return { kind: 'report', path: p };
   return { kind: 'model', path: path.basename(p) === MODEL_CARD ? path.dirname(p) : p };
-}
-
-function safeReaddir(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-/** Folders under `dir` (depth-limited, skipping node_modules and dot-folders) that hold reward-model.json. */
-function walk(dir: string, depth: number, found: (dir: string) => void): void {
-  if (existsSync(path.join(dir, MODEL_CARD))) found(dir);
-  if (depth === 0) return;
-  for (const name of safeReaddir(dir)) {
-    if (name.startsWith('.') || name === 'node_modules') continue;
-    const sub = path.join(dir, name);
-    try {
-      if (statSync(sub).isDirectory()) walk(sub, depth - 1, found);
-    } catch {
-      // vanished or unreadable
-    }
-  }
 }

@@ -19,6 +19,7 @@ import type { LineResult, LoadedModel } from '../../core/inspect/protocol';
 import { recordSideSpans } from '../../core/inspect/recordEdit';
 import { ScoreClient } from '../../core/inspect/scoreClient';
 import type { ProviderChoice } from '../../core/runtime';
+import { findModelFolders } from '../modelFolders';
 import { errorMessage } from '../report';
 import { readDataOptions } from '../settings';
 
@@ -270,12 +271,6 @@ export class InspectionManager implements vscode.Disposable {
   private async ready(): Promise<LoadedModel | undefined> {
     if (this.loading) await this.loading;
     return this.enabled ? this.modelInfo : undefined;
-  }
-
-  /** Reward models in the workspace: folders holding reward-model.json (training output included). */
-  async findModels(): Promise<string[]> {
-    const cards = await vscode.workspace.findFiles('**/reward-model.json', '**/node_modules/**', 200);
-    return cards.map((u) => path.dirname(u.fsPath)).sort();
   }
 
   private resetScores(): void {
@@ -709,7 +704,7 @@ export class InspectionManager implements vscode.Disposable {
       void vscode.window.showWarningMessage('Reward Studio loads no models in Restricted Mode; trust the workspace to score records.');
       return undefined;
     }
-    const found = await this.findModels();
+    const found = findModelFolders().map((m) => m.dir);
     type Item = vscode.QuickPickItem & { dir?: string; action?: 'browse' | 'none' };
     const items: Item[] = found.map((dir) => ({
       label: path.basename(dir),
@@ -765,7 +760,7 @@ export class InspectionManager implements vscode.Disposable {
       void vscode.window.showWarningMessage(`${path.basename(uri.fsPath)} is not a preference file Reward Studio can score${s?.formatError ? `: ${s.formatError}` : ''}.`);
       return undefined;
     }
-    const models = await this.findModels();
+    const models = findModelFolders().map((m) => m.dir);
     const pickOne = async (title: string, exclude?: string): Promise<string | undefined> => {
       const items = models.filter((d) => d !== exclude).map((d) => ({ label: path.basename(d), description: vscode.workspace.asRelativePath(d, false), detail: modelDetail(d), dir: d }));
       if (!items.length) {
