@@ -22,6 +22,11 @@ export interface ScoreServiceOptions {
   batchSize?: number;
 }
 
+/** The key names no model the server holds now: the file changed since it was loaded, or the server restarted. Load it again. */
+export class ModelChangedError extends Error {
+  override name = 'ModelChangedError';
+}
+
 type CachedLine = { pairs: ScoredPair[]; unscored?: string } | { skip: string };
 
 /** Identity of a model on disk: its folder and the .onnx file's size and modification time. */
@@ -95,7 +100,7 @@ export class ScoreService {
 
   private get(key: string): RewardModel {
     const m = this.models.get(key);
-    if (!m) throw new ModelLoadError(`the model ${key.replace(/#.*$/, '')} is not loaded (or changed on disk since): load it again`);
+    if (!m) throw new ModelChangedError(`the model ${key.replace(/#.*$/, '')} is not loaded (or changed on disk since): load it again`);
     // A model file rewritten since it was loaded (a run finished into its folder) must not go on scoring
     // with the old weights: one stat per request says so.
     let now: string | undefined;
@@ -105,7 +110,7 @@ export class ScoreService {
     } catch {
       now = undefined;
     }
-    if (now !== key) throw new ModelLoadError(`the model ${m.info.dir} changed on disk since it was loaded: load it again`);
+    if (now !== key) throw new ModelChangedError(`the model ${m.info.dir} changed on disk since it was loaded: load it again`);
     return m.model;
   }
 

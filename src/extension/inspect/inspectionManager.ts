@@ -65,7 +65,6 @@ export class DocState {
   readonly createdAt = performance.now();
   firstScoredAt: number | undefined;
   doneAt: number | undefined;
-  recordLines = 0;
   flagged = 0;
   /** Over VS Code's large-file limits: the editor shows no CodeLens for it (said once). */
   tooLargeForLens = false;
@@ -97,6 +96,8 @@ export class InspectionManager implements vscode.Disposable {
   private modelInfo: LoadedModel | undefined;
   private modelError: string | undefined;
   private loading: Promise<LoadedModel | undefined> | undefined;
+  /** The remembered model, not loaded yet: no JSONL file has been on screen since activation. */
+  private deferred: string | undefined;
   /** Counts setModel calls: only the latest one's load becomes the active model. */
   private loadSeq = 0;
   /** Watches the active model's card: a training run that finishes into the same folder replaces the model. */
@@ -187,8 +188,15 @@ export class InspectionManager implements vscode.Disposable {
     const configured = vscode.workspace.getConfiguration('rewardStudio.inspect').get<string>('model', '');
     const remembered = this.context.workspaceState.get<string>(STATE_MODEL);
     const dir = remembered ?? (configured ? this.resolveConfigured(configured) : undefined);
-    if (dir && fs.existsSync(path.join(dir, 'reward-model.json'))) await this.setModel(dir, false);
-    else this.renderStatus();
+    if (!dir || !fs.existsSync(path.join(dir, 'reward-model.json'))) {
+      this.renderStatus();
+      return;
+    }
+    // Activation does not start the score server: the model loads once a JSONL file is on screen (or a
+    // command needs it).
+    this.deferred = dir;
+    this.renderStatus();
+    this.kickVisible();
   }
 
   private resolveConfigured(p: string): string {
@@ -202,6 +210,7 @@ export class InspectionManager implements vscode.Disposable {
     if (remember) await this.context.workspaceState.update(STATE_MODEL, dir);
     // No model while the next one loads: a chunk of the old model still out is dropped when it returns.
     const seq = ++this.loadSeq;
+    this.deferred = undefined;
     this.modelInfo = undefined;
     this.resetScores();
     if (!dir) {
@@ -268,7 +277,14 @@ export class InspectionManager implements vscode.Disposable {
     this.modelWatcher = w;
   }
 
+  private loadDeferred(): Promise<LoadedModel | undefined> {
+    const dir = this.deferred;
+    this.deferred = undefined;
+    return dir ? this.setModel(dir, false) : Promise.resolve(undefined);
+  }
+
   private async ready(): Promise<LoadedModel | undefined> {
+    if (this.deferred) await this.loadDeferred();
     if (this.loading) await this.loading;
     return this.enabled ? this.modelInfo : undefined;
   }
@@ -345,13 +361,14 @@ export class InspectionManager implements vscode.Disposable {
       const inserted = (c.text.match(/\n/g) ?? []).length;
       s.scores.apply({ startLine: c.range.start.line, endLine: c.range.end.line, insertedLines: inserted });
     }
-    if (!s.format) this.detect(s);
     s.backgroundDone = false;
     s.dirtyReady = false;
     clearTimeout(s.dirtyTimer);
     const delay = vscode.workspace.getConfiguration('rewardStudio.inspect').get<number>('rescoreDelay', 400);
     s.dirtyTimer = setTimeout(() => {
       s.dirtyReady = true;
+      // A file that was no preference file yet may be one now (detection reads its first lines).
+      if (!s.format) this.detect(s);
       this.pumpDoc(s.doc);
     }, delay);
     this.scheduleDiagnostics(delay + 100);
@@ -359,6 +376,7 @@ export class InspectionManager implements vscode.Disposable {
 
   /** Starts scoring every visible inspectable document. */
   private kickVisible(): void {
+    if (this.deferred && vscode.window.visibleTextEditors.some((ed) => this.isInspectable(ed.document))) void this.loadDeferred();
     if (!this.modelInfo) return;
     for (const ed of vscode.window.visibleTextEditors) this.pumpDoc(ed.document);
   }
@@ -496,7 +514,7 @@ export class InspectionManager implements vscode.Disposable {
         } catch (e) {
           // The model changed on disk, or a restarted server holds it under a new identity: load it again
           // (that starts scoring over) rather than fail every request.
-          if (e instanceof Error && e.name === 'ModelLoadError' && /load it again/.test(e.message) && this.modelInfo === model && !this.loading) {
+          if (e instanceof Error && e.name === 'ModelChangedError' && this.modelInfo === model && !this.loading) {
             this.log.info(`inspection: ${e.message}; loading it again`);
             void this.setModel(model.dir, false);
             break;
@@ -623,10 +641,8 @@ export class InspectionManager implements vscode.Disposable {
     }
     const threshold = vscode.workspace.getConfiguration('rewardStudio.inspect.diagnostics').get<number>('threshold', 0.25);
     const out: vscode.Diagnostic[] = [];
-    let records = 0;
     for (const [line, r] of s.scores.entries()) {
       if ('skip' in r) continue;
-      records++;
       if (line >= s.doc.lineCount || s.scores.isDirty(line)) continue;
       const cached = this.diagCache.get(r);
       if (cached && cached.line === line && cached.threshold === threshold && cached.severity === severity) {
@@ -652,7 +668,6 @@ export class InspectionManager implements vscode.Disposable {
       this.diagCache.set(r, { line, threshold, severity, diags });
       out.push(...diags);
     }
-    s.recordLines = records;
     s.flagged = out.length;
     // VS Code keeps the first 1,000 diagnostics of a file: the most confident disagreements first.
     out.sort((a, b) => (pOf.get(a) ?? 0) - (pOf.get(b) ?? 0) || a.range.start.line - b.range.start.line);
@@ -673,6 +688,12 @@ export class InspectionManager implements vscode.Disposable {
     const m = this.modelInfo;
     const active = vscode.window.activeTextEditor?.document;
     const s = active ? this.docs.get(active.uri.toString()) : undefined;
+    if (!m && this.deferred) {
+      item.text = `$(beaker) ${path.basename(this.deferred)} · not loaded`;
+      item.tooltip = `Reward model ${this.deferred}: it loads when a JSONL file is shown. Click to switch models.`;
+      item.show();
+      return;
+    }
     if (!m) {
       item.text = this.loading ? `$(sync~spin) ${transient ?? 'loading model…'}` : '$(beaker) No reward model';
       item.tooltip = this.modelError ? `The last model did not load: ${this.modelError}\nClick to choose one.` : 'Reward Studio: click to choose the reward model that scores JSONL records in the editor.';
