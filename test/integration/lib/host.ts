@@ -26,11 +26,11 @@ export function writeWorkspaceFile(relativePath: string, content: string | Uint8
   return vscode.Uri.file(file);
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+/** Polls `probe` (sync or async) until it gives a value other than undefined, or fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

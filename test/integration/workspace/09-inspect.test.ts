@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import { fmtReward } from '../../../src/core/inspect/present';
 import { closeAllEditors, extension, waitFor, workspaceDir } from '../lib/host';
 import { say } from '../lib/output';
 
@@ -54,16 +55,6 @@ function inspectDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
     .sort((a, b) => a.range.start.compareTo(b.range.start));
 }
 
-async function waitForAsync<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const LENS = /^r\(chosen\) (-?\d+\.\d{3}) · r\(rejected\) (-?\d+\.\d{3}) · Δ [+-]?\d+\.\d{3} · P\(chosen\) (\d\.\d{2})/;
 
 suite('Inspection', function () {
@@ -106,11 +97,11 @@ suite('Inspection', function () {
     await vscode.window.showTextDocument(doc);
     const started = Date.now();
     // Resolve every lens the provider gives (the lines around the viewport, here the whole short file).
-    const lenses = await waitForAsync('resolved CodeLens on every record', async () => {
+    const lenses = await waitFor('resolved CodeLens on every record', async () => {
       const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', dataUri, 1000);
       const ours = all.filter((l) => l.command?.command === 'rewardStudio.inspect.lineDetails');
       return ours.length >= expectedA.length ? ours : undefined;
-    });
+    }, 60_000);
     say(`inspection: ${lenses.length} CodeLens resolved ${Date.now() - started} ms after opening`);
     const byLine = new Map(lenses.map((l) => [l.range.start.line, l.command!.title]));
     let compared = 0;
@@ -124,8 +115,8 @@ suite('Inspection', function () {
       const m = LENS.exec(title);
       assert.ok(m, `line ${i + 1}: ${title}`);
       // The lens shows 3 decimals of the same float32 the CLI writes in full.
-      assert.equal(m[1], fmt(e.reward_chosen), `line ${i + 1}: r(chosen) ${title} vs CLI ${e.reward_chosen}`);
-      assert.equal(m[2], fmt(e.reward_rejected!), `line ${i + 1}: r(rejected)`);
+      assert.equal(m[1], fmtReward(e.reward_chosen), `line ${i + 1}: r(chosen) ${title} vs CLI ${e.reward_chosen}`);
+      assert.equal(m[2], fmtReward(e.reward_rejected!), `line ${i + 1}: r(rejected)`);
       const p = 1 / (1 + Math.exp(-(e.reward_chosen - e.reward_rejected!)));
       assert.equal(m[3], p.toFixed(2), `line ${i + 1}: P(chosen)`);
       compared++;
@@ -230,7 +221,7 @@ suite('Inspection', function () {
     const text = editor.document.lineAt(i).text;
     const at = text.indexOf('"chosen":"') + '"chosen":"'.length;
     await editor.edit((b) => b.insert(new vscode.Position(i, at), 'Absolutely, happy to help! '));
-    const lens = await waitForAsync('the re-scored lens of the edited line', async () => {
+    const lens = await waitFor('the re-scored lens of the edited line', async () => {
       const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', dataUri, 1000);
       return all.find((l) => l.range.start.line === i && /since edit: /.test(l.command?.title ?? ''));
     }, 30_000);
@@ -240,14 +231,14 @@ suite('Inspection', function () {
     writeFileSync(editedFile, editor.document.lineAt(i).text + '\n');
     const [now] = scoreWithCli(modelA, editedFile, join(workspaceDir(), 'inspect', 'edited-scored.jsonl'));
     const m = LENS.exec(lens.command!.title)!;
-    assert.equal(m[1], fmt(now.reward_chosen!));
+    assert.equal(m[1], fmtReward(now.reward_chosen!));
     // The rejected side moves too when the pair is cut: a longer chosen leaves less of the prompt to both.
-    assert.equal(m[2], fmt(now.reward_rejected!));
+    assert.equal(m[2], fmtReward(now.reward_rejected!));
     const moves: string[] = [];
     const dc = now.reward_chosen! - expectedA[i].reward_chosen!;
     const dr = now.reward_rejected! - expectedA[i].reward_rejected!;
-    if (Math.abs(dc) >= 5e-4) moves.push(`chosen ${dc > 0 ? '+' : ''}${fmt(dc)}`);
-    if (Math.abs(dr) >= 5e-4) moves.push(`rejected ${dr > 0 ? '+' : ''}${fmt(dr)}`);
+    if (Math.abs(dc) >= 5e-4) moves.push(`chosen ${dc > 0 ? '+' : ''}${fmtReward(dc)}`);
+    if (Math.abs(dr) >= 5e-4) moves.push(`rejected ${dr > 0 ? '+' : ''}${fmtReward(dr)}`);
     assert.ok(lens.command!.title.includes(`(since edit: ${moves.length ? moves.join(', ') : 'unchanged'})`), lens.command!.title);
     assert.ok(Math.abs(dc) >= 5e-4, 'the edit moved the chosen reward');
     await vscode.commands.executeCommand('undo');
@@ -287,17 +278,17 @@ suite('Inspection', function () {
       expected.every((e, i) => {
         if (e.reward_chosen === null) return true;
         const m = LENS.exec(lenses.get(i) ?? '');
-        return !!m && m[1] === fmt(e.reward_chosen) && m[2] === fmt(e.reward_rejected!);
+        return !!m && m[1] === fmtReward(e.reward_chosen) && m[2] === fmtReward(e.reward_rejected!);
       });
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(dataUri));
     // Switch while the file is open, twice in a row: the last choice wins.
     void vscode.commands.executeCommand('rewardStudio.inspect.selectModel', vscode.Uri.file(modelA));
     const loaded = await vscode.commands.executeCommand<{ dir: string }>('rewardStudio.inspect.selectModel', vscode.Uri.file(modelB));
     assert.equal(loaded.dir, modelB);
-    await waitForAsync('every lens from model B', async () => (matches(await lensesOf(), expectedB) ? true : undefined), 60_000);
+    await waitFor('every lens from model B', async () => (matches(await lensesOf(), expectedB) ? true : undefined), 60_000);
     assert.equal((await status()).model?.dir, modelB);
     await vscode.commands.executeCommand('rewardStudio.inspect.selectModel', vscode.Uri.file(modelA));
-    await waitForAsync('every lens from model A again', async () => (matches(await lensesOf(), expectedA) ? true : undefined), 60_000);
+    await waitFor('every lens from model A again', async () => (matches(await lensesOf(), expectedA) ? true : undefined), 60_000);
   });
 
   test('a model written again on disk (a run finished into its folder) is loaded again, under a new identity', async () => {
@@ -309,16 +300,16 @@ suite('Inspection', function () {
     // Noticed by the folder's watcher, or at the latest by the next line scored (an edit, undone).
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(dataUri));
     await editor.edit((b) => b.insert(new vscode.Position(3, editor.document.lineAt(3).text.indexOf('"chosen":"') + 10), 'Well. '));
-    const after = await waitForAsync('the model loaded again', async () => {
+    const after = await waitFor('the model loaded again', async () => {
       const s = await status();
       return s.model && s.model.key !== before.model!.key ? s : undefined;
     }, 30_000);
     assert.equal(after.model!.dir, modelA);
     // Its CodeLens come back (scored again under the new identity).
-    await waitForAsync('CodeLens after the reload', async () => {
+    await waitFor('CodeLens after the reload', async () => {
       const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', dataUri, 1000);
       return all.filter((l) => l.command?.command === 'rewardStudio.inspect.lineDetails').length >= expectedA.length - 3 ? true : undefined;
-    });
+    }, 60_000);
     await vscode.commands.executeCommand('undo');
     assert.equal(editor.document.getText(), original);
   });
@@ -328,12 +319,12 @@ suite('Inspection', function () {
     assert.ok(before.server.pid);
     process.kill(before.server.pid, 'SIGKILL');
     // Gone — or already replaced, when a re-score was due (the edit undone just before).
-    await waitForAsync('the server to be gone', async () => ((await status()).server.pid !== before.server.pid ? true : undefined), 10_000);
+    await waitFor('the server to be gone', async () => ((await status()).server.pid !== before.server.pid ? true : undefined), 10_000);
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(dataUri));
     const i = 2;
     await editor.edit((b) => b.insert(new vscode.Position(i, editor.document.lineAt(i).text.indexOf('"chosen":"') + 10), 'Sure. '));
     // The edited line lost its score, so a lens on it now was scored after the kill, by a new server.
-    await waitForAsync('a lens after the restart', async () => {
+    await waitFor('a lens after the restart', async () => {
       const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', dataUri, 1000);
       return all.find((l) => l.range.start.line === i && LENS.test(l.command?.title ?? ''));
     }, 30_000);
@@ -344,8 +335,3 @@ suite('Inspection', function () {
     await vscode.commands.executeCommand('undo');
   });
 });
-
-function fmt(x: number): string {
-  const s = x.toFixed(3);
-  return s === '-0.000' ? '0.000' : s;
-}
