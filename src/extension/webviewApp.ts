@@ -32,3 +32,22 @@ export function loadWebviewApp(webview: vscode.Webview, extensionUri: vscode.Uri
     styleUris: [uri('media', 'base.css'), uri('media', `${app}.css`)],
   });
 }
+
+/**
+ * A new editor panel showing one app, with the icon every Reward Studio panel has. Not retained when
+ * hidden: each owner keeps the state and posts it again when the app says `ready`.
+ */
+export function openAppPanel(
+  extensionUri: vscode.Uri,
+  o: { viewType: string; title: string; app: WebviewAppName; column?: vscode.ViewColumn; preserveFocus?: boolean },
+): vscode.WebviewPanel {
+  const panel = vscode.window.createWebviewPanel(
+    o.viewType,
+    o.title,
+    { viewColumn: o.column ?? vscode.ViewColumn.Active, preserveFocus: o.preserveFocus ?? false },
+    { ...webviewAppOptions(extensionUri), retainContextWhenHidden: false },
+  );
+  panel.iconPath = panelIcon(extensionUri);
+  loadWebviewApp(panel.webview, extensionUri, o.app, o.title);
+  return panel;
+}

@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { parseEvalWebviewMessage, type BiasReportState, type EvalHostMessage, type EvalWebviewMessage, type ExportFormat } from '../../protocol/eval';
-import { loadWebviewApp, panelIcon, webviewAppOptions } from '../webviewApp';
+import { openAppPanel } from '../webviewApp';
 
 export const BIAS_REPORT_VIEW_TYPE = 'rewardStudio.biasReport';
 const TITLE = 'Bias Report';
@@ -53,16 +53,9 @@ export class BiasReportPanel implements vscode.Disposable {
   }
 
   private createPanel(preserveFocus: boolean): void {
-    const panel = vscode.window.createWebviewPanel(
-      BIAS_REPORT_VIEW_TYPE,
-      this.title(),
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus },
-      // Not retained when hidden: the state is here, and a hidden report costs nothing.
-      { ...webviewAppOptions(this.extensionUri), retainContextWhenHidden: false },
-    );
-    panel.iconPath = panelIcon(this.extensionUri);
+    // The state is here, and a hidden report costs nothing.
+    const panel = openAppPanel(this.extensionUri, { viewType: BIAS_REPORT_VIEW_TYPE, title: this.title(), app: 'eval', preserveFocus });
     const webview = panel.webview;
-    loadWebviewApp(webview, this.extensionUri, 'eval', TITLE);
     this.panel = panel;
     this.webviewReady = false;
     this.panelDisposables = [

@@ -13,7 +13,7 @@ import {
   type TrainHostMessage,
   type TrainWebviewMessage,
 } from '../../protocol/train';
-import { loadWebviewApp, panelIcon, webviewAppOptions } from '../webviewApp';
+import { openAppPanel } from '../webviewApp';
 import type { TrainRun } from './trainRun';
 
 const VIEW_TYPE = 'rewardStudio.trainingDashboard';
@@ -82,19 +82,15 @@ export class TrainDashboard implements vscode.Disposable {
   }
 
   private createPanel(options: { preserveFocus?: boolean; beside?: boolean }): void {
-    const panel = vscode.window.createWebviewPanel(
-      VIEW_TYPE,
-      TITLE,
-      {
-        viewColumn: options.beside ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active,
-        preserveFocus: options.preserveFocus ?? false,
-      },
-      // Not retained when hidden: the state is in the run, and a hidden dashboard costs nothing.
-      { ...webviewAppOptions(this.extensionUri), retainContextWhenHidden: false },
-    );
-    panel.iconPath = panelIcon(this.extensionUri);
+    // The state is in the run, and a hidden dashboard costs nothing.
+    const panel = openAppPanel(this.extensionUri, {
+      viewType: VIEW_TYPE,
+      title: TITLE,
+      app: 'train',
+      column: options.beside ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active,
+      preserveFocus: options.preserveFocus,
+    });
     const webview = panel.webview;
-    loadWebviewApp(webview, this.extensionUri, 'train', TITLE);
     this.panel = panel;
     this.webviewReady = false;
     this.panelDisposables = [
