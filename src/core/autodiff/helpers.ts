@@ -97,7 +97,7 @@ export function sumToShape(g: GraphBuilder, grad: Value, like: Value): Value {
   if (plan && !plan.doubtful.length) {
     const leading = [...Array(plan.lead).keys()];
     if (!leading.length && !plan.axes.length) return grad;
-    if (!plan.axes.length) return g.reduceSum(grad, leading, { keepdims: false });
+    if (!plan.axes.length) return sumLeadingAxes(g, grad, leading, like.shape as readonly number[]);
     const r = g.reduceSum(grad, [...leading, ...plan.axes]);
     return leading.length ? g.squeeze(r, leading) : r;
   }
@@ -125,6 +125,27 @@ export function sumToShape(g: GraphBuilder, grad: Value, like: Value): Value {
   throw new BroadcastError(
     `cannot sum a gradient of shape ${fmt(grad.shape)} back to ${fmt(like.shape)} at opset ${g.opset}: the shapes are not known when the graph is built, and ReduceSum takes runtime axes only from opset 13`,
   );
+}
+
+/**
+ * Sums the leading axes away (bias and position-table gradients: [batch, seq, C] → [C]). For a float32
+ * or float64 operand of static shape that is ones[1, R] · grad[R, C]: ONNX Runtime's CPU ReduceSum
+ * over the outer axes of a row-major tensor runs at about half the speed of the MatMul, which reads
+ * the same bytes once (measured in this engine's training step at d = 256). Otherwise ReduceSum.
+ */
+function sumLeadingAxes(g: GraphBuilder, grad: Value, leading: number[], like: Shape): Value {
+  const dtype = grad.dtype;
+  if ((dtype !== 'float32' && dtype !== 'float64') || g.opset < 10 || like === undefined || !isStatic(like) || like.length === 0) {
+    return g.reduceSum(grad, leading, { keepdims: false });
+  }
+  const cols = like.reduce((a, b) => a * b, 1);
+  const rows = g.reshape(grad, [-1, cols]);
+  const gs = grad.shape;
+  const ones =
+    gs !== undefined && isStatic(gs)
+      ? g.constantOfShape([1, gs.reduce((a, b) => a * b, 1) / cols], 1, dtype)
+      : g.constantOfShape(g.concat([g.int64s([1]), g.slice(g.shape(rows), [0], [1])], 0), 1, dtype);
+  return g.reshape(g.matmul(ones, rows), like);
 }
 
 /**
