@@ -11,8 +11,8 @@
 // `finishTrainStep` is the backbone-independent half (gradients, clipping, AdamW, outputs): the
 // built-in backbone uses it here, imported backbones in ./import/reward.ts.
 import { buildGradients } from '../autodiff';
-import type { GraphBuilder, OnnxModel, Value } from '../onnx';
-import { addAdamW, adamStateNames, addGlobalNormClip, shouldDecay, type OptimizerConfig } from '../optim';
+import { foldOutputIdentities, type GraphBuilder, type OnnxModel, type Value } from '../onnx';
+import { addAdamW, adamStateNames, globalGradNorm, shouldDecay, type OptimizerConfig } from '../optim';
 import { buildLossForward, type LossGraphOptions } from './graphs';
 import { builtinParamShapes } from './params';
 
@@ -72,7 +72,8 @@ export function finishTrainStep(g: GraphBuilder, parts: TrainStepParts, opts: Fi
   if (dtype === undefined) throw new Error('training step: the loss has no known element type');
 
   const grads = buildGradients(g, { loss: parts.loss, wrt: names });
-  const clip = addGlobalNormClip(g, grads, opts.optimizer.maxGradNorm);
+  // Clipping's factor goes into AdamW's moment coefficients, and the g² of the norm into v.
+  const clip = globalGradNorm(g, grads, opts.optimizer.maxGradNorm);
   const step = g.input(STEP_IO.step, 'int64', []);
   const lr = g.input(STEP_IO.lr, dtype, []);
   const decayed = names.filter((n) => shouldDecay(n, opts.shapes.get(n) ?? [], opts.optimizer));
@@ -80,7 +81,8 @@ export function finishTrainStep(g: GraphBuilder, parts: TrainStepParts, opts: Fi
     params: names.map((name) => ({
       name,
       value: parts.trainable.get(name) as Value,
-      grad: clip.clipped.get(name) as Value,
+      grad: grads.get(name) as Value,
+      gradSquared: clip.squares.get(name),
       decay: decayed.includes(name),
     })),
     step,
@@ -89,6 +91,7 @@ export function finishTrainStep(g: GraphBuilder, parts: TrainStepParts, opts: Fi
     beta2: opts.optimizer.beta2,
     eps: opts.optimizer.eps,
     weightDecay: opts.optimizer.weightDecay,
+    gradScale: clip.coef,
   });
   for (const name of names) {
     g.output(update.newParams.get(name) as Value, STEP_IO.newParam(name));
@@ -97,5 +100,5 @@ export function finishTrainStep(g: GraphBuilder, parts: TrainStepParts, opts: Fi
   }
   g.output(update.newStep, STEP_IO.newStep);
   g.output(clip.norm, STEP_IO.gradNorm);
-  return { model: g.build(), trainable: names, decayed };
+  return { model: foldOutputIdentities(g.build()), trainable: names, decayed };
 }

@@ -9,3 +9,4 @@ export * from './shape';
 export { opSchema, knownOps, canonicalDomain, MAX_VALUE_ELEMENTS } from './ops';
 export type { Meta, InferContext, InferRule, OpSchema } from './ops';
 export * from './builder';
+export { foldOutputIdentities } from './passes';

@@ -6,6 +6,15 @@
 //   v ← β2·v + (1 − β2)·g²
 //   p ← p − (lr / (1 − β1^t)) · m / (sqrt(v) / sqrt(1 − β2^t) + eps)
 //
+// computed with the scalars folded first, as few passes over each tensor as the algebra allows (the
+// optimizer runs over every trainable weight each step; every pass is memory traffic):
+//
+//   m ← β1·m + ((1 − β1)·c)·g                     c: the clipping factor (gradScale), 1 without
+//   v ← β2·v + ((1 − β2)·c²)·g²                   g² reused from the norm computation when given
+//   p ← p − (lr·√bc2 / bc1) · m / (sqrt(v) + eps·√bc2)     bc1 = 1 − β1^t, bc2 = 1 − β2^t
+//
+// the last line being the torch update with numerator and denominator multiplied by √bc2.
+//
 // A pure function of its inputs (tinygrad nn/optim.py): parameters, gradients, moments, the step count
 // and the learning rate come in as values; new parameters, moments and step count go out. The learning
 // rate is an input so a schedule changes it per step without rebuilding the graph.
@@ -23,6 +32,8 @@ export interface AdamWParam {
   m?: Value;
   /** Second moment; default: a graph input named adamStateNames(name).v. */
   v?: Value;
+  /** grad·grad if the graph has it already (the global norm computes it); else computed here. */
+  gradSquared?: Value;
 }
 
 export interface AdamWOptions {
@@ -35,6 +46,11 @@ export interface AdamWOptions {
   beta2?: number;
   eps?: number;
   weightDecay?: number;
+  /**
+   * A scalar every gradient is multiplied by before the update (global-norm clipping's factor), folded
+   * into the moment coefficients instead of a pass over each gradient.
+   */
+  gradScale?: Value;
 }
 
 export interface AdamWResult {
@@ -69,19 +85,29 @@ export function addAdamW(g: GraphBuilder, opts: AdamWOptions): AdamWResult {
 
   return g.scope('adamw', () => {
     const newStep = g.add(opts.step, g.scalar(1, stepType));
-    // Per-dtype scalars, computed once: lr, lr/(1 − β1^t), sqrt(1 − β2^t), 1 − lr·wd.
-    const scalars = new Map<DType, { lr: Value; stepSize: Value; bc2Sqrt: Value; decayFactor: Value | undefined }>();
-    const scalarsFor = (dtype: DType): { lr: Value; stepSize: Value; bc2Sqrt: Value; decayFactor: Value | undefined } => {
+    // Per-dtype scalars, computed once: the moment coefficients (with the gradient scale folded in),
+    // lr·√bc2/bc1, eps·√bc2 and 1 − lr·wd.
+    interface Scalars {
+      gCoef: Value | number;
+      g2Coef: Value | number;
+      stepSize: Value;
+      epsHat: Value;
+      decayFactor: Value | undefined;
+    }
+    const scalars = new Map<DType, Scalars>();
+    const scalarsFor = (dtype: DType): Scalars => {
       const hit = scalars.get(dtype);
       if (hit) return hit;
       const t = stepType === dtype ? newStep : g.cast(newStep, dtype);
       const lr = typeof opts.lr === 'number' ? g.scalar(opts.lr, dtype) : opts.lr.dtype === dtype ? opts.lr : g.cast(opts.lr, dtype);
       const bc1 = g.sub(g.scalar(1, dtype), g.pow(g.scalar(beta1, dtype), t));
-      const bc2 = g.sub(g.scalar(1, dtype), g.pow(g.scalar(beta2, dtype), t));
-      const s = {
-        lr,
-        stepSize: g.div(lr, bc1),
-        bc2Sqrt: g.sqrt(bc2),
+      const bc2Sqrt = g.sqrt(g.sub(g.scalar(1, dtype), g.pow(g.scalar(beta2, dtype), t)));
+      const scale = opts.gradScale === undefined ? undefined : opts.gradScale.dtype === dtype ? opts.gradScale : g.cast(opts.gradScale, dtype);
+      const s: Scalars = {
+        gCoef: scale ? g.mul(scale, 1 - beta1) : 1 - beta1,
+        g2Coef: scale ? g.mul(g.mul(scale, scale), 1 - beta2) : 1 - beta2,
+        stepSize: g.div(g.mul(lr, bc2Sqrt), bc1),
+        epsHat: g.mul(bc2Sqrt, eps),
         decayFactor: wd !== 0 ? g.sub(g.scalar(1, dtype), g.mul(lr, wd)) : undefined,
       };
       scalars.set(dtype, s);
@@ -103,10 +129,9 @@ export function addAdamW(g: GraphBuilder, opts: AdamWOptions): AdamWResult {
       const s = scalarsFor(dtype);
       g.scope(p.name.replace(/\//g, '_'), () => {
         const decayed = p.decay && s.decayFactor ? g.mul(p.value, s.decayFactor) : p.value;
-        const m1 = g.add(g.mul(m, beta1), g.mul(p.grad, 1 - beta1));
-        const v1 = g.add(g.mul(v, beta2), g.mul(g.mul(p.grad, p.grad), 1 - beta2));
-        const denom = g.add(g.div(g.sqrt(v1), s.bc2Sqrt), eps);
-        const p1 = g.sub(decayed, g.mul(s.stepSize, g.div(m1, denom)));
+        const m1 = g.add(g.mul(m, beta1), g.mul(p.grad, s.gCoef));
+        const v1 = g.add(g.mul(v, beta2), g.mul(p.gradSquared ?? g.mul(p.grad, p.grad), s.g2Coef));
+        const p1 = g.sub(decayed, g.mul(g.div(m1, g.add(g.sqrt(v1), s.epsHat)), s.stepSize));
         result.newParams.set(p.name, p1);
         result.newM.set(p.name, m1);
         result.newV.set(p.name, v1);

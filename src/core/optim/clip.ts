@@ -14,26 +14,45 @@ export interface ClipResult {
 /** The epsilon torch adds to the norm before dividing. */
 export const CLIP_EPS = 1e-6;
 
+export interface GradNorm {
+  /** The global L2 norm before clipping (a scalar). */
+  norm: Value;
+  /** The factor to apply (a scalar; 1 when the norm is within bounds or maxNorm is Infinity). */
+  coef: Value;
+  /** g·g of every gradient, by the same keys (the norm sums them; AdamW can reuse them for v). */
+  squares: Map<string, Value>;
+}
+
+/**
+ * The global norm and clipping factor min(1, maxNorm / (norm + 1e-6)) without applying it: AdamW takes
+ * the factor as a scalar (addAdamW's gradScale), which saves a pass over every gradient.
+ */
+export function globalGradNorm(g: GraphBuilder, grads: ReadonlyMap<string, Value>, maxNorm: number | null = 1.0): GradNorm {
+  if (grads.size === 0) throw new Error('addGlobalNormClip: no gradients');
+  if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`addGlobalNormClip: maxNorm must be > 0 (got ${maxNorm})`);
+  return g.scope('clip', () => {
+    const squares = new Map<string, Value>();
+    let dtype: Value['dtype'];
+    for (const [name, grad] of grads) {
+      if (dtype !== undefined && grad.dtype !== dtype) throw new Error(`addGlobalNormClip: gradient '${name}' is ${grad.dtype}, others ${dtype}`);
+      dtype = grad.dtype;
+      squares.set(name, g.mul(grad, grad));
+    }
+    const sums = [...squares.values()].map((sq) => g.reduceSum(sq, undefined, { keepdims: false }));
+    const norm = g.sqrt(sums.length === 1 ? sums[0] : g.sum(...sums));
+    const coef = maxNorm === null || maxNorm === Infinity ? g.scalar(1, dtype!) : g.min(g.div(g.scalar(maxNorm, dtype!), g.add(norm, CLIP_EPS)), 1);
+    return { norm, coef, squares };
+  });
+}
+
 /**
  * Scales every gradient by min(1, maxNorm / (norm + 1e-6)). maxNorm Infinity (or null) still
  * computes the norm (for logging) and returns the gradients unchanged.
  */
 export function addGlobalNormClip(g: GraphBuilder, grads: ReadonlyMap<string, Value>, maxNorm: number | null = 1.0): ClipResult {
-  if (grads.size === 0) throw new Error('addGlobalNormClip: no gradients');
-  if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`addGlobalNormClip: maxNorm must be > 0 (got ${maxNorm})`);
+  const { norm, coef } = globalGradNorm(g, grads, maxNorm);
+  if (maxNorm === null || maxNorm === Infinity) return { clipped: new Map(grads), norm, coef };
   return g.scope('clip', () => {
-    const squares: Value[] = [];
-    let dtype: Value['dtype'];
-    for (const [name, grad] of grads) {
-      if (dtype !== undefined && grad.dtype !== dtype) throw new Error(`addGlobalNormClip: gradient '${name}' is ${grad.dtype}, others ${dtype}`);
-      dtype = grad.dtype;
-      squares.push(g.reduceSum(g.mul(grad, grad), undefined, { keepdims: false }));
-    }
-    const norm = g.sqrt(squares.length === 1 ? squares[0] : g.sum(...squares));
-    if (maxNorm === null || maxNorm === Infinity) {
-      return { clipped: new Map(grads), norm, coef: g.scalar(1, dtype!) };
-    }
-    const coef = g.min(g.div(g.scalar(maxNorm, dtype!), g.add(norm, CLIP_EPS)), 1);
     const clipped = new Map<string, Value>();
     for (const [name, grad] of grads) clipped.set(name, g.mul(grad, coef));
     return { clipped, norm, coef };

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { mulberry32 } from '../../../../src/core/random';
 import {
   encodeModel,
+  foldOutputIdentities,
   GraphBuilder,
   readModel,
   topologicalOrder,
@@ -374,4 +375,34 @@ test('dtype helpers accept every float type the autodiff needs', () => {
     const x = g.input(`x_${dtype}`, dtype, [2]);
     assert.equal(g.mul(x, 2).dtype, dtype);
   }
+});
+
+test('foldOutputIdentities: an output that other nodes also read is renamed, not copied; same results; inputs, aliases and subgraphs keep their Identity', async () => {
+  const g = new GraphBuilder({ opset: 17, name: 'fold' });
+  const x = g.input('x', 'float32', [3]);
+  const m = g.add(g.mul(x, 2), 1); // also read below: ORT keeps an Identity naming it
+  g.output(m, 'new.m');
+  const y = g.mul(m, m);
+  g.output(y, 'y');
+  g.output(y, 'y_again'); // one value under two names: the second needs its copy
+  g.output(x, 'x_out'); // a graph input as output: kept
+  const model = g.build();
+  const folded = foldOutputIdentities(model);
+  const identities = (mm: OnnxModel): string[][] => mm.graph.node.filter((n) => n.opType === 'Identity').map((n) => [...n.input, ...n.output]);
+  assert.deepEqual(identities(model).length, 4);
+  assert.deepEqual(identities(folded), [['y', 'y_again'], ['x', 'x_out']]);
+  // The renamed value is produced under its output name and read by Mul under it.
+  assert.ok(folded.graph.node.some((n) => n.opType === 'Add' && n.output[0] === 'new.m'));
+  assert.ok(folded.graph.node.some((n) => n.opType === 'Mul' && n.input[0] === 'new.m' && n.input[1] === 'new.m'));
+  assert.deepEqual(folded.graph.output.map((o) => o.name), model.graph.output.map((o) => o.name));
+  assert.deepEqual(topologicalOrder(folded.graph.node).length, folded.graph.node.length);
+  const feeds = { x: { type: 'float32' as const, data: Float32Array.of(1, -2, 0.5), dims: [3] } };
+  const a = await runModel(encodeModel(model), feeds);
+  const b = await runModel(encodeModel(folded), feeds);
+  for (const k of ['new.m', 'y', 'y_again', 'x_out']) assert.deepEqual(Array.from(b[k].data), Array.from(a[k].data), k);
+  assert.deepEqual(Array.from(b['new.m'].data), [3, -3, 2]);
+  // A graph with a subgraph is left as it is (a subgraph may read the old name from the outer scope).
+  const withIf = structuredClone(model);
+  withIf.graph.node[0].attribute.push({ name: 'then_branch', type: 5, g: structuredClone(model.graph), floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] } as never);
+  assert.equal(foldOutputIdentities(withIf), withIf);
 });

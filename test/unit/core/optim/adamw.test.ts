@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../../../../src/core/random';
 import { GraphBuilder, encodeModel, type DType, type Value } from '../../../../src/core/onnx';
-import { adamStateNames, addAdamW, addGlobalNormClip, type AdamWParam } from '../../../../src/core/optim';
+import { adamStateNames, addAdamW, addGlobalNormClip, globalGradNorm, type AdamWParam } from '../../../../src/core/optim';
 import { createSession, runSession, type Feed } from '../../../helpers/ort';
 import { adamwInit, adamwStep, scheduledLr, type Params } from '../../../helpers/reference/tinyGpt';
 
@@ -25,8 +25,12 @@ interface Hyper {
   maxGradNorm: number | null;
 }
 
-/** params, grads, moments, step, lr in; new params, moments, step and the gradient norm out. */
-function stepGraph(dtype: 'float32' | 'float64', hp: Hyper, stepType: DType = 'int64'): Uint8Array {
+/**
+ * params, grads, moments, step, lr in; new params, moments, step and the gradient norm out. `folded`:
+ * the training step's way — the clipping factor and the norm's g² handed to AdamW (gradScale,
+ * gradSquared) instead of clipped gradients.
+ */
+function stepGraph(dtype: 'float32' | 'float64', hp: Hyper, stepType: DType = 'int64', folded = false): Uint8Array {
   const g = new GraphBuilder({ opset: 17, name: 'adamw_step' });
   const step = g.input('step', stepType, []);
   const lr = g.input('lr', dtype, []);
@@ -34,9 +38,20 @@ function stepGraph(dtype: 'float32' | 'float64', hp: Hyper, stepType: DType = 'i
   const grads = new Map<string, Value>();
   for (const [name, shape] of SHAPES) values.set(name, g.input(name, dtype, shape));
   for (const [name, shape] of SHAPES) grads.set(name, g.input(`grad.${name}`, dtype, shape));
-  const { clipped, norm } = addGlobalNormClip(g, grads, hp.maxGradNorm);
-  const params: AdamWParam[] = [...SHAPES.keys()].map((name) => ({ name, value: values.get(name)!, grad: clipped.get(name)!, decay: DECAY.has(name) }));
-  const out = addAdamW(g, { params, step, lr, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps, weightDecay: hp.weightDecay });
+  let params: AdamWParam[];
+  let norm: Value;
+  let gradScale: Value | undefined;
+  if (folded) {
+    const n = globalGradNorm(g, grads, hp.maxGradNorm);
+    params = [...SHAPES.keys()].map((name) => ({ name, value: values.get(name)!, grad: grads.get(name)!, gradSquared: n.squares.get(name), decay: DECAY.has(name) }));
+    norm = n.norm;
+    gradScale = n.coef;
+  } else {
+    const clip = addGlobalNormClip(g, grads, hp.maxGradNorm);
+    params = [...SHAPES.keys()].map((name) => ({ name, value: values.get(name)!, grad: clip.clipped.get(name)!, decay: DECAY.has(name) }));
+    norm = clip.norm;
+  }
+  const out = addAdamW(g, { params, step, lr, beta1: hp.beta1, beta2: hp.beta2, eps: hp.eps, weightDecay: hp.weightDecay, gradScale });
   for (const name of SHAPES.keys()) {
     g.output(out.newParams.get(name)!, `new.${name}`);
     g.output(out.newM.get(name)!, `new.m.${name}`);
@@ -54,10 +69,10 @@ function maxRel(got: ArrayLike<number>, want: ArrayLike<number>, floor = 1e-3): 
   return worst;
 }
 
-async function compare(hp: Hyper, opts: { dtype?: 'float32' | 'float64'; stepType?: DType; steps?: number; tol?: number; gradScale: (step: number) => number }): Promise<{ norms: number[] }> {
+async function compare(hp: Hyper, opts: { dtype?: 'float32' | 'float64'; stepType?: DType; steps?: number; tol?: number; folded?: boolean; gradScale: (step: number) => number }): Promise<{ norms: number[] }> {
   const dtype = opts.dtype ?? 'float64';
   const arr = (a: ArrayLike<number>): Float32Array | Float64Array => (dtype === 'float64' ? Float64Array.from(a) : Float32Array.from(a));
-  const session = await createSession(stepGraph(dtype, hp, opts.stepType));
+  const session = await createSession(stepGraph(dtype, hp, opts.stepType, opts.folded));
   const rand = mulberry32(17);
   const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
   // Values exactly representable in float32, so the float32 run starts from the same numbers.
@@ -118,6 +133,13 @@ test('AdamW + clipping graph equals torch semantics for 6 steps: clipping on som
   // Gradient norms straddle maxNorm 1: big (clipped) and small (untouched) steps alternate.
   const { norms } = await compare(HP, { gradScale: (k) => (k % 2 === 0 ? 3 : 0.05) });
   assert.ok(norms.some((n) => n > 1) && norms.some((n) => n < 1), `norms ${norms}`);
+});
+
+test('AdamW with the clipping factor and g² folded in (gradScale, gradSquared: as the training step does) equals the same torch semantics', async () => {
+  const { norms } = await compare(HP, { folded: true, gradScale: (k) => (k % 2 === 0 ? 3 : 0.05) });
+  assert.ok(norms.some((n) => n > 1) && norms.some((n) => n < 1), `norms ${norms}`);
+  await compare({ ...HP, maxGradNorm: null }, { folded: true, steps: 3, gradScale: () => 2 });
+  await compare(HP, { folded: true, dtype: 'float32', stepType: 'float32', steps: 4, tol: 2e-5, gradScale: (k) => (k % 2 ? 4 : 0.1) });
 });
 
 test('AdamW without clipping, with other betas/eps/decay, and a float step input', async () => {
