@@ -112,7 +112,14 @@ export class ScoreClient {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       child.send({ ...req, id } as ServerRequest, (e) => {
-        if (e && this.pending.delete(id)) reject(new ScoreServerError(`could not reach the score server: ${e.message}`));
+        if (!e) return;
+        // A write that fails because the server just died (EPIPE) is answered by the exit handler with
+        // the reason and the server's last output; only a server still alive after a moment gets this.
+        const fail = (): void => {
+          if (this.pending.delete(id)) reject(new ScoreServerError(`could not reach the score server: ${e.message}`));
+        };
+        if (child.exitCode !== null || child.signalCode !== null) fail();
+        else setTimeout(fail, 1000).unref();
       });
     });
   }
