@@ -45,7 +45,7 @@ export function buildLmLoss(opts: Omit<LmStepOptions, 'optimizer'>): LmLoss {
   const attentionMask = g.input(IO.attentionMask, 'int64', ['rows', 'seq']);
   const names = lmTrainableParams(c);
   const bound = bindParams(g, c, opts.params, names);
-  const { hidden } = g.scope('backbone', () => buildBuiltinBackbone(g, c, bound.get, { inputIds, attentionMask }));
+  const { hidden } = g.scope('backbone', () => buildBuiltinBackbone(g, c, bound.get, { inputIds, attentionMask, training: true }));
   const loss = g.scope('lm', () => addNextTokenLoss(g, hidden, bound.get('wte'), inputIds, attentionMask, c.vocab));
   g.output(loss.loss, LM_IO.loss);
   g.output(loss.tokens, LM_IO.tokens);

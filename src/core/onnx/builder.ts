@@ -675,13 +675,16 @@ export class GraphBuilder {
   /**
    * LayerNormalization over axes [axis, rank). impl 'auto': the op at opset >= 17, else the
    * decomposed ReduceMean/Sub/Mul/Sqrt/Div form (which also gives float64 graphs exact semantics).
+   * `stats` (the op only): the node also outputs Mean and InvStdDev, which its gradient then reads
+   * instead of recomputing them (a training graph's forward keeps them for the backward).
    */
-  layerNorm(x: Value, scale: Value, bias?: Value, opts: { axis?: number; epsilon?: number; impl?: 'auto' | 'op' | 'decomposed' } = {}): Value {
+  layerNorm(x: Value, scale: Value, bias?: Value, opts: { axis?: number; epsilon?: number; impl?: 'auto' | 'op' | 'decomposed'; stats?: boolean } = {}): Value {
     const axis = opts.axis ?? -1;
     const epsilon = opts.epsilon ?? 1e-5;
     const impl = opts.impl === undefined || opts.impl === 'auto' ? (this.opset >= 17 ? 'op' : 'decomposed') : opts.impl;
     if (impl === 'op') {
       if (this.opset < 17) throw new Error(`LayerNormalization needs opset 17 (builder opset ${this.opset})`);
+      if (opts.stats) return this.node('LayerNormalization', [x, scale, bias], { axis: opts.axis, epsilon }, { outputs: 3 })[0];
       return this.op('LayerNormalization', [x, scale, bias], { axis: opts.axis, epsilon });
     }
     const axes = this.normAxes(x, axis);

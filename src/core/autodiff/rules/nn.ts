@@ -28,9 +28,21 @@ function asType(g: GraphBuilder, v: Value, like: Value): Value {
 }
 
 /**
+ * The statistics output `i` of the forward node when the gradient can read it instead of recomputing:
+ * the node has it and it is in x's type (the op's Mean/InvStdDev are in the stash type, float32 by
+ * default, so a float64 x recomputes them in float64).
+ */
+function savedStat(c: GradContext, i: number, x: Value): Value | undefined {
+  if ((c.node.output[i] ?? '') === '') return undefined;
+  const v = c.output(i);
+  return v.dtype === x.dtype ? v : undefined;
+}
+
+/**
  * The x-gradient of a normalization y = xhat·scale, xhat = (x − mean)·rstd (centered) or x·rstd (RMS),
  * given dxhat = dy·scale: rstd·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat)), without the mean term
- * for RMS. Statistics are recomputed in x's type: the op's Mean/InvStdDev outputs are float32 by spec.
+ * for RMS. The node's Mean/InvStdDev outputs are used when it has them in x's type (see savedStat);
+ * else the statistics are recomputed in x's type.
  */
 function normalizationGrads(c: GradContext, centered: boolean): (Value | undefined)[] {
   const { g } = c;
@@ -38,9 +50,11 @@ function normalizationGrads(c: GradContext, centered: boolean): (Value | undefin
   const scale = c.input(1);
   const eps = c.attrFloat('epsilon', 1e-5);
   const axes = normAxes(x, c.attrInt('axis', -1));
-  const mean = centered ? g.reduceMean(x, axes) : undefined;
+  const savedMean = centered ? savedStat(c, 1, x) : undefined;
+  const savedRstd = savedStat(c, centered ? 2 : 1, x);
+  const mean = centered ? (savedMean ?? g.reduceMean(x, axes)) : undefined;
   const xc = mean ? g.sub(x, mean) : x;
-  const rstd = g.op('Reciprocal', [g.sqrt(g.add(g.reduceMean(g.mul(xc, xc), axes), eps))]);
+  const rstd = savedRstd ?? g.op('Reciprocal', [g.sqrt(g.add(g.reduceMean(g.mul(xc, xc), axes), eps))]);
   const xhat = g.mul(xc, rstd);
   const dy = c.dy(0);
   const dMean = centered ? c.dy(1) : undefined;

@@ -215,3 +215,20 @@ void test('broadcasting over an operand of unknown rank below opset 13 fails cle
     (e: unknown) => e instanceof UnsupportedGradientError && e.op === 'Add' && e.node === 'Add_0' && /ReduceSum takes runtime axes only from opset 13/.test(e.message),
   );
 });
+
+void test('LayerNormalization with Mean/InvStdDev outputs: the gradient reads them (float32) instead of recomputing the statistics; float64 recomputes', () => {
+  const reductions = (dtype: 'float32' | 'float64', stats: boolean): number => {
+    const g = new GraphBuilder({ opset: 17 });
+    const x = g.input('x', dtype, ['rows', 8]);
+    const scale = g.input('scale', dtype, [8]);
+    const bias = g.input('bias', dtype, [8]);
+    const loss = sumAll(g, g.tanh(g.layerNorm(x, scale, bias, { impl: 'op', stats })));
+    const before = g.nodes.length;
+    buildGradients(g, { loss, wrt: ['x', 'scale', 'bias'] });
+    return g.nodes.slice(before).filter((n) => n.opType === 'ReduceMean').length;
+  };
+  // Backward: mean(dX̂) and mean(dX̂·X̂), plus mean(x) and mean(xc²) when recomputing.
+  assert.equal(reductions('float32', true), 2);
+  assert.equal(reductions('float32', false), 4);
+  assert.equal(reductions('float64', true), 4, 'float64: the op’s float32 statistics are not used');
+});

@@ -293,6 +293,14 @@ export const CASES: FdCase[] = [
     tol: 1e-3,
   },
   {
+    name: 'LayerNormalization float32 with its Mean and InvStdDev kept for the gradient (stats, as training graphs build it; vs float64 reference)',
+    dtype: 'float32',
+    inputs: { x: f(['batch', 3, 8]), scale: f([8]), bias: f([8]) },
+    build: (g, { x, scale, bias }) => g.layerNorm(x, scale, bias, { impl: 'op', epsilon: 1e-3, stats: true }),
+    reference: ({ x, scale, bias }) => R.layerNorm(x, scale, bias, 1e-3),
+    runs: [{ batch: 2 }, { batch: 1 }],
+  },
+  {
     name: 'LayerNorm decomposed (ReduceMean/Sub/Mul/Sqrt/Div), symbolic dims',
     inputs: { x: f(['batch', 'seq', 4]), scale: f([4]), bias: f([4]) },
     build: (g, { x, scale, bias }) => g.layerNorm(x, scale, bias, { impl: 'decomposed' }),
