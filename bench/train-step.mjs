@@ -4,6 +4,7 @@
 //
 //   node bench/train-step.mjs [--provider cpu|webgpu|cuda|auto] [--steps N] [--d 256] [--layers 2]
 //                             [--seq 128] [--batch 8] [--threads N] [--rss-steps 500]
+//                             [--layer-norm op|decomposed]   (default: the backbone's own, op in float32)
 //
 // Prints: MatMul peak (GFLOP/s, 2048³ float32); training step (forward + backward + AdamW) tokens/s and
 // GFLOP/s counted from non-embedding parameters (6·N·tokens), and its ratio to the peak; scoring
@@ -26,9 +27,13 @@ const { values: args } = parseArgs({
     vocab: { type: 'string', default: '8000' },
     threads: { type: 'string' },
     'rss-steps': { type: 'string', default: '500' },
+    'layer-norm': { type: 'string' },
   },
 });
 const num = (k) => Number(args[k]);
+if (args['layer-norm'] !== undefined && !['op', 'decomposed'].includes(args['layer-norm'])) {
+  throw new Error(`--layer-norm must be op or decomposed (got ${args['layer-norm']})`);
+}
 
 const E = await bundleSources(
   'train-step',
@@ -58,7 +63,7 @@ for (const [name, s] of shapes) if (name !== 'wte' && name !== 'wpe') nonEmbeddi
 const params = E.initBuiltinParams(config, 1, 'float32');
 params.get('head.w').fill(0.01);
 const optimizer = E.optimizerConfig({ lr: 1e-4 });
-const graph = E.buildTrainStep({ config, params, trainable: 'all', optimizer });
+const graph = E.buildTrainStep({ config, params, trainable: 'all', optimizer, layerNorm: args['layer-norm'] });
 const stepper = await E.TrainStepper.create(rt, graph, params, shapes);
 const B = num('batch');
 const T = num('seq');
