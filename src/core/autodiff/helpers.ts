@@ -97,7 +97,7 @@ export function sumToShape(g: GraphBuilder, grad: Value, like: Value): Value {
   if (plan && !plan.doubtful.length) {
     const leading = [...Array(plan.lead).keys()];
     if (!leading.length && !plan.axes.length) return grad;
-    if (!plan.axes.length) return sumLeadingAxes(g, grad, leading, like.shape as readonly number[]);
+    if (!plan.axes.length) return sumLeadingAxes(g, grad, leading, like.shape);
     const r = g.reduceSum(grad, [...leading, ...plan.axes]);
     return leading.length ? g.squeeze(r, leading) : r;
   }

@@ -58,7 +58,7 @@ export function buildRewardForward(opts: RewardGraphOptions): RewardForward {
   const spec = opts.trainable ?? 'none';
   const bound = bindParams(g, opts.config, opts.params, typeof spec === 'string' ? trainableParams(opts.config, spec) : spec);
   const { hidden } = g.scope('backbone', () =>
-    buildBuiltinBackbone(g, opts.config, bound.get, { inputIds, attentionMask, layerNorm: opts.layerNorm, gelu: opts.gelu, training: spec !== 'none' && !(Array.isArray(spec) && spec.length === 0) }),
+    buildBuiltinBackbone(g, opts.config, bound.get, { inputIds, attentionMask, layerNorm: opts.layerNorm, gelu: opts.gelu, training: bound.trainable.size > 0 }),
   );
   const { rewards } = addRewardHead(g, hidden, attentionMask, bound.get(HEAD_WEIGHT));
   return { g, inputIds, attentionMask, rewards, trainable: bound.trainable };

@@ -28,13 +28,13 @@ export interface GradNorm {
  * the factor as a scalar (addAdamW's gradScale), which saves a pass over every gradient.
  */
 export function globalGradNorm(g: GraphBuilder, grads: ReadonlyMap<string, Value>, maxNorm: number | null = 1.0): GradNorm {
-  if (grads.size === 0) throw new Error('addGlobalNormClip: no gradients');
-  if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`addGlobalNormClip: maxNorm must be > 0 (got ${maxNorm})`);
+  if (grads.size === 0) throw new Error('gradient norm: no gradients');
+  if (maxNorm !== null && !(maxNorm > 0)) throw new Error(`gradient clipping: maxNorm must be > 0 (got ${maxNorm})`);
   return g.scope('clip', () => {
     const squares = new Map<string, Value>();
     let dtype: Value['dtype'];
     for (const [name, grad] of grads) {
-      if (dtype !== undefined && grad.dtype !== dtype) throw new Error(`addGlobalNormClip: gradient '${name}' is ${grad.dtype}, others ${dtype}`);
+      if (dtype !== undefined && grad.dtype !== dtype) throw new Error(`gradient norm: gradient '${name}' is ${grad.dtype}, others ${dtype}`);
       dtype = grad.dtype;
       squares.set(name, g.mul(grad, grad));
     }
