@@ -2,9 +2,9 @@
 // the trainable parameters as inputs for the autodiff and optimizer to extend), the forward-only
 // scoring graph, and the self-contained reward model export.
 import { GraphBuilder, type OnnxModel, type StringStringEntry, type Value } from '../onnx';
-import { buildBuiltinBackbone, type LayerNormImpl } from './backbone';
+import { buildBuiltinBackboneLast, type LayerNormImpl } from './backbone';
 import { validateBuiltinConfig, type BuiltinBackboneConfig } from './config';
-import { addRewardHead } from './head';
+import { addRewardHeadOnFeatures } from './head';
 import { addBradleyTerryLoss, type BradleyTerryOutputs } from './loss';
 import { bindParams, castParams, checkParams, HEAD_WEIGHT, trainableParams, type ModelParams, type TrainableSpec } from './params';
 
@@ -57,10 +57,10 @@ export function buildRewardForward(opts: RewardGraphOptions): RewardForward {
   const attentionMask = g.input(IO.attentionMask, 'int64', ['batch', 'seq']);
   const spec = opts.trainable ?? 'none';
   const bound = bindParams(g, opts.config, opts.params, typeof spec === 'string' ? trainableParams(opts.config, spec) : spec);
-  const { hidden } = g.scope('backbone', () =>
-    buildBuiltinBackbone(g, opts.config, bound.get, { inputIds, attentionMask, layerNorm: opts.layerNorm, gelu: opts.gelu, training: bound.trainable.size > 0 }),
+  const { last } = g.scope('backbone', () =>
+    buildBuiltinBackboneLast(g, opts.config, bound.get, { inputIds, attentionMask, layerNorm: opts.layerNorm, gelu: opts.gelu, training: bound.trainable.size > 0 }),
   );
-  const { rewards } = addRewardHead(g, hidden, attentionMask, bound.get(HEAD_WEIGHT));
+  const { rewards } = addRewardHeadOnFeatures(g, last, bound.get(HEAD_WEIGHT));
   return { g, inputIds, attentionMask, rewards, trainable: bound.trainable };
 }
 

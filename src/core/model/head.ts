@@ -12,13 +12,19 @@ export interface RewardHeadOutputs {
 
 /** hidden [rows, seq, D], attentionMask int [rows, seq], weight [D] → rewards [rows]. */
 export function addRewardHead(g: GraphBuilder, hidden: Value, attentionMask: Value, weight: Value): RewardHeadOutputs {
-  return g.scope('head', () => {
-    const features = lastTokenFeatures(g, hidden, attentionMask);
-    const D = weight.shape?.[0];
-    if (typeof D !== 'number') throw new Error(`reward head: weight '${weight.name}' needs a static shape [D]`);
-    const rewards = g.squeeze(g.matmul(features, g.reshape(weight, [D, 1])), [1]);
-    return { rewards, features };
-  });
+  return g.scope('head', () => rewardsOf(g, lastTokenFeatures(g, hidden, attentionMask), weight));
+}
+
+/** The head on features already read at the last real token ([rows, D], e.g. buildBuiltinBackboneLast's). */
+export function addRewardHeadOnFeatures(g: GraphBuilder, features: Value, weight: Value): RewardHeadOutputs {
+  return g.scope('head', () => rewardsOf(g, features, weight));
+}
+
+function rewardsOf(g: GraphBuilder, features: Value, weight: Value): RewardHeadOutputs {
+  const D = weight.shape?.[0];
+  if (typeof D !== 'number') throw new Error(`reward head: weight '${weight.name}' needs a static shape [D]`);
+  const rewards = g.squeeze(g.matmul(features, g.reshape(weight, [D, 1])), [1]);
+  return { rewards, features };
 }
 
 /** The hidden state at each row's last real token: hidden [rows, seq, D] → [rows, D]. */

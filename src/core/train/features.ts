@@ -16,7 +16,7 @@ import * as zlib from 'node:zlib';
 import { encodeModel, GraphBuilder, type OnnxModel, type Value } from '../onnx';
 import { adamStateNames, type OptimizerConfig } from '../optim';
 import { addBradleyTerryLoss } from '../model/loss';
-import { buildBuiltinBackbone, type LayerNormImpl } from '../model/backbone';
+import { buildBuiltinBackboneLast, type LayerNormImpl } from '../model/backbone';
 import { validateBuiltinConfig, type BuiltinBackboneConfig } from '../model/config';
 import { IO, MODEL_OPSET } from '../model/graphs';
 import { lastTokenFeatures } from '../model/head';
@@ -67,10 +67,10 @@ export function buildBuiltinFeatureGraph(config: BuiltinBackboneConfig, params: 
     if (!v) throw new Error(`feature graph: no parameter '${name}'`);
     return v;
   };
-  const { hidden } = g.scope('backbone', () =>
-    buildBuiltinBackbone(g, config, param, { inputIds, attentionMask, layerNorm: opts.layerNorm ?? 'op', gelu: opts.gelu }),
+  const { last } = g.scope('backbone', () =>
+    buildBuiltinBackboneLast(g, config, param, { inputIds, attentionMask, layerNorm: opts.layerNorm ?? 'op', gelu: opts.gelu }),
   );
-  return buildFeatureGraphFrom(g, hidden, attentionMask);
+  return finishFeatureGraph(g, g.scope('head', () => (last.dtype === 'float32' ? last : g.cast(last, 'float32'))));
 }
 
 /**
@@ -84,6 +84,11 @@ export function buildFeatureGraphFrom(g: GraphBuilder, hidden: Value, attentionM
     const f = lastTokenFeatures(g, hidden, attentionMask);
     return f.dtype === 'float32' ? f : g.cast(f, 'float32');
   });
+  return finishFeatureGraph(g, features);
+}
+
+/** Marks `features` (float32 [rows, D]) and builds; refuses a graph that would take more than the token inputs. */
+function finishFeatureGraph(g: GraphBuilder, features: Value): OnnxModel {
   g.output(features, FEATURES);
   const model = g.build();
   const inits = new Set(model.graph.initializer.map((t) => t.name));

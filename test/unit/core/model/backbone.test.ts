@@ -3,8 +3,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mulberry32 } from '../../../../src/core/random';
-import { buildScoringGraph, initBuiltinParams, type LayerNormImpl } from '../../../../src/core/model';
-import { encodeModel } from '../../../../src/core/onnx';
+import {
+  buildBuiltinBackbone,
+  buildBuiltinBackboneLast,
+  buildScoringGraph,
+  builtinParamShapes,
+  initBuiltinParams,
+  lastTokenFeatures,
+  MODEL_OPSET,
+  type BuiltinBackboneConfig,
+  type LayerNormImpl,
+  type ModelParams,
+} from '../../../../src/core/model';
+import { encodeModel, GraphBuilder, type Value } from '../../../../src/core/onnx';
 import { runModel } from '../../../helpers/ort';
 import { reward } from '../../../helpers/reference/tinyGpt';
 import { CONFIG, maxRelDiff, padded, referenceParams, sequences, toFloat32 } from './batch';
@@ -94,4 +105,67 @@ test('float32 build runs (2 threads) and agrees with float64 to ~1e-4, both Laye
     const d = maxRelDiff(r32, r64);
     assert.ok(d < 1e-4, `${layerNorm}: float32 vs float64 ${d.toExponential(2)}`);
   }
+});
+
+/** One graph with both forms: `full` = lastTokenFeatures of every position's hidden state, `last` = the pruned last block. */
+function bothForms(c: BuiltinBackboneConfig, params: ModelParams, layerNorm?: LayerNormImpl): { model: Uint8Array; g: GraphBuilder } {
+  const g = new GraphBuilder({ opset: MODEL_OPSET });
+  const inputIds = g.input('input_ids', 'int64', ['batch', 'seq']);
+  const attentionMask = g.input('attention_mask', 'int64', ['batch', 'seq']);
+  const values = new Map<string, Value>();
+  for (const [name, shape] of builtinParamShapes(c)) values.set(name, g.initializer(name, params.get(name)!, shape));
+  const param = (n: string): Value => values.get(n)!;
+  const inputs = { inputIds, attentionMask, layerNorm };
+  const { hidden } = g.scope('full', () => buildBuiltinBackbone(g, c, param, inputs));
+  g.output(lastTokenFeatures(g, hidden, attentionMask), 'full');
+  const { last } = g.scope('pruned', () => buildBuiltinBackboneLast(g, c, param, inputs));
+  g.output(last, 'last');
+  return { model: encodeModel(g.build()), g };
+}
+
+for (const nLayers of [1, 2, 3]) {
+  test(`the pruned last block (${nLayers} layer${nLayers > 1 ? 's' : ''}) gives the full backbone's last-token state, an empty row 0 in both`, async () => {
+    const c = { ...CONFIG, nLayers };
+    const rand = mulberry32(20 + nLayers);
+    const p64 = referenceParams(30 + nLayers, c);
+    const rows = [...sequences(rand, [1, 7, 10, 3]), []];
+    for (const [params, tol] of [
+      [p64, 1e-12],
+      [toFloat32(p64), 2e-6],
+    ] as const) {
+      for (const layerNorm of ['decomposed', 'op'] as LayerNormImpl[]) {
+        const out = await runModel(bothForms(c, params, layerNorm).model, padded(rows, { seqLen: 10 }), { threads: 2 });
+        assert.deepEqual(out.last.dims, [rows.length, c.dModel]);
+        const full = Array.from(out.full.data as ArrayLike<number>);
+        const last = Array.from(out.last.data as ArrayLike<number>);
+        const d = maxRelDiff(last, full);
+        assert.ok(d < tol, `${params === p64 ? 'float64' : 'float32'} ${layerNorm}: ${d.toExponential(2)}`);
+        assert.ok(full.slice(0, 4 * c.dModel).some((x) => Math.abs(x) > 0.1), 'features are not trivially small');
+        assert.ok(last.slice(4 * c.dModel).every((x) => x === 0), 'a row without real tokens reads 0');
+      }
+    }
+  });
+}
+
+test('the reward graphs run the last block past its keys and values on one position per row', () => {
+  const c = { ...CONFIG, nLayers: 3 };
+  const model = buildScoringGraph({ config: c, params: toFloat32(referenceParams(5, c)) });
+  const matmuls = model.graph.node.filter((n) => n.opType === 'MatMul' || n.opType === 'Gemm');
+  const inLayer = (l: number, part: string) => matmuls.filter((n) => (n.name ?? '').startsWith(`backbone/h${l}/${part}/`)).length;
+  // Full blocks: one MatMul each for qkv, attention scores, attention values, output projection; two in the MLP.
+  assert.equal(inLayer(0, 'attn'), 4);
+  assert.equal(inLayer(0, 'mlp'), 2);
+  // Last block: K,V (all positions) and Q (one per row) separately, plus the last-row picks of `a` and `x`.
+  assert.equal(inLayer(2, 'attn'), 6);
+  // Its MLP on [rows, ·], the other blocks' on [rows·seq, ·] (the builder's inferred shapes).
+  const { g } = bothForms(c, referenceParams(5, c));
+  const built = g.build();
+  const mlpIn = (scope: string) => {
+    const n = built.graph.node.find((x) => x.opType === 'MatMul' && (x.name ?? '').startsWith(`${scope}/mlp/`));
+    assert.ok(n, `a MatMul under ${scope}/mlp`);
+    return g.value(n.output![0]).shape;
+  };
+  assert.deepEqual(mlpIn('full/h2'), ['batch*seq', 4 * c.dModel]);
+  assert.deepEqual(mlpIn('pruned/h2'), ['batch', 4 * c.dModel]);
+  assert.deepEqual(mlpIn('pruned/h1'), ['batch*seq', 4 * c.dModel], 'blocks before the last run on every position');
 });
