@@ -6,6 +6,7 @@
 // weight gradient one 2-D MatMul over all tokens); only attention reshapes to [rows, heads, seq, dh].
 import type { GraphBuilder, Value } from '../onnx';
 import type { BuiltinBackboneConfig } from './config';
+import { lastTokenSelector } from './head';
 import type { ParamSource } from './params';
 
 export type LayerNormImpl = 'decomposed' | 'op';
@@ -143,10 +144,7 @@ function buildBackbone(
   const l = c.nLayers - 1;
   const p = `h${l}.`;
   const { pick, hasReal, lastMask } = g.scope('last', () => {
-    const mask = inputs.attentionMask.dtype === 'int64' ? inputs.attentionMask : g.cast(inputs.attentionMask, 'int64');
-    const last = g.sub(g.reduceSum(mask, [1], { keepdims: true }), g.scalar(1, 'int64')); // [rows, 1]
-    const positions = g.range(0, g.squeeze(g.shape(mask, { start: 1, end: 2 }), [0]), 1, 'int64'); // [seq]
-    const oneHot = g.unsqueeze(g.cast(g.equal(positions, last), dtype), [1]); // [rows, 1, seq]; all 0 without real tokens
+    const { mask, last, positions, oneHot } = lastTokenSelector(g, inputs.attentionMask, dtype); // the head's own choice of token
     const hasReal = g.reshape(g.reduceSum(oneHot, [2], { keepdims: true }), [-1, 1]); // [rows, 1]: 1, or 0
     // What the full block's row `last` sees: keys j <= last that are real tokens.
     const visible = g.and(g.not(g.greater(g.unsqueeze(positions, [0]), last)), g.cast(mask, 'bool')); // [rows, seq]
