@@ -8,7 +8,10 @@
 // Prints: the run's phases (reading, tokenizer training, tokenizing, building, training) in seconds;
 // training tokens/s (real tokens, from the run's own step events, the first 5 steps dropped as warm-up);
 // useful GFLOP/s from non-embedding parameters (6·N·real tokens: padding is work but not counted); the
-// ratio to the MatMul peak. Attention's seq² term is not counted either, so the ratio is conservative. The whole trainer (src/core) is bundled with esbuild into .bench/ on every run.
+// ratio to the MatMul peak. Attention's seq² term is not counted either; but the reward graphs run the
+// last block at one position per row, so they execute fewer parameter FLOPs than 6·N·tokens (79% at 4
+// layers: bench/train-step.mjs prints both counts). The whole trainer (src/core) is bundled with esbuild
+// into .bench/ on every run.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
