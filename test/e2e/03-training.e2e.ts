@@ -126,7 +126,8 @@ suite('Training: the dashboard of a live run', function () {
       Object.fromEntries([...document.querySelectorAll('[data-tile]')].map((t) => [t.getAttribute('data-tile'), t.querySelector('.tile-value')?.textContent ?? ''])),
     );
     assert.equal(tiles['Provider'], 'CPU');
-    assert.match(tiles['Tokens/s'] ?? '', /^[\d.]+K?$/);
+    // Compact notation: this 1-layer d=32 model trains at hundreds of thousands to millions of tokens/s.
+    assert.match(tiles['Tokens/s'] ?? '', /^[\d.]+[KM]?$/);
     assert.match(tiles['Step'] ?? '', /^[\d,]+$/);
     await statusBarItem(page).waitFor({ timeout: 30_000 });
     await page.waitForTimeout(300);
