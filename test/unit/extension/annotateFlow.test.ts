@@ -2,27 +2,19 @@
 // the next item shown ahead of the write, confirmed by the state after it; what a failed write or an
 // outside change does to it; judgements only ever of the item on screen, each written once.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { test } from 'node:test';
 import type { JudgeOptions } from '../../../src/core/annotate/session';
 import { AnnotationSession } from '../../../src/core/annotate/session';
 import type { Verdict } from '../../../src/core/annotate/record';
 import { AnnotationFlow, MAX_AHEAD, NEXT_ITEM_CHANGED, REFUSE_KEYS_MS, type FlowSession } from '../../../src/extension/annotate/annotationFlow';
 import type { AnnotateAdvance, AnnotateState } from '../../../src/protocol/annotate';
+import { scratchDir } from '../../helpers/scratch';
 
-let dir: string;
-let fileNo = 0;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rs-annot-flow-'));
-});
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchDir('rs-annot-flow-');
 
 function queueFile(n = 6): string {
-  const file = join(dir, `queue${fileNo++}.jsonl`);
+  const file = scratch.file('queue');
   const lines = Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `question ${i + 1}`, response_a: `a longer answer ${i + 1}`, response_b: `short ${i + 1}` }));
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
@@ -96,7 +88,7 @@ interface Setup {
 
 async function setup(): Promise<Setup> {
   const queue = queueFile();
-  const output = join(dir, `judged${fileNo++}.jsonl`);
+  const output = scratch.file('judged');
   const session = new ControlledSession(await openSession(queue, output));
   const events: Event[] = [];
   const clock = { t: 1_000_000 };

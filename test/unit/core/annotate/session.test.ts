@@ -1,21 +1,13 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { AnnotationSession, type AnnotationSessionOptions, type ShownItem } from '../../../../src/core/annotate/session';
 import { isTrainingJudgement, type JudgementMeta, type Verdict } from '../../../../src/core/annotate/record';
 import { readAllPairs, validateFile } from '../../../../src/core/data/pipeline';
 import type { PreferencePair } from '../../../../src/core/data/record';
+import { scratchDir } from '../../../helpers/scratch';
 
-let dir: string;
-let fileNo = 0;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rs-annot-session-'));
-});
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchDir('rs-annot-session-');
 
 /** 20 items: 12 A/B lines, a malformed line, two lines of 3 responses (3 pairs each), two TRL pairs. */
 function queue20(): string {
@@ -28,13 +20,13 @@ function queue20(): string {
   lines.push(JSON.stringify({ prompt: 'list 2', responses: [[{ role: 'assistant', content: 'x' }], [{ role: 'assistant', content: 'yy' }], [{ role: 'assistant', content: 'zzz' }]] }));
   lines.push(JSON.stringify({ prompt: 'pair 1', chosen: 'kept', rejected: 'dropped' }));
   lines.push(JSON.stringify({ prompt: 'pair 2', chosen: 'yes', rejected: 'no' }));
-  const file = join(dir, `queue${fileNo++}.jsonl`);
+  const file = scratch.file('queue');
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }
 
 function outputFile(): string {
-  return join(dir, `judgements${fileNo++}.jsonl`);
+  return scratch.file('judgements');
 }
 
 function clock(): { now: () => number; tick: (ms: number) => void } {

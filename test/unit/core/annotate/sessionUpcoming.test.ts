@@ -1,21 +1,13 @@
 // AnnotationSession.upcoming(): the items judgements will show from here, worked out before the judgements
 // (the views show them while the lines are written). They must agree with what judge() then shows.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { AnnotationSession, type AnnotationSessionOptions, type ShownItem } from '../../../../src/core/annotate/session';
 import type { Verdict } from '../../../../src/core/annotate/record';
+import { scratchDir } from '../../../helpers/scratch';
 
-let dir: string;
-let fileNo = 0;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rs-annot-upcoming-'));
-});
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchDir('rs-annot-upcoming-');
 
 /** `n` A/B lines, a malformed line after the third, and one line of three responses at the end. */
 function queue(n: number): string {
@@ -25,7 +17,7 @@ function queue(n: number): string {
     if (i === 3) lines.push('{"prompt": "broken"');
   }
   lines.push(JSON.stringify({ prompt: 'list', responses: ['one', 'two', 'three'] }));
-  const file = join(dir, `queue${fileNo++}.jsonl`);
+  const file = scratch.file('queue');
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
 }
@@ -56,7 +48,7 @@ async function judgeThrough(s: AnnotationSession, verdict: (k: number, shown: Sh
 }
 
 void test('upcoming() names what judge() shows next, through the whole queue; it moves nothing', async () => {
-  const s = await open(queue(8), join(dir, `out${fileNo++}.jsonl`));
+  const s = await open(queue(8), scratch.file('out'));
   try {
     const first = key(s.current);
     const [up] = (await s.upcoming()).items;
@@ -73,7 +65,7 @@ void test('upcoming() names what judge() shows next, through the whole queue; it
 });
 
 void test('upcoming() after previous(): the item that was shown after it (the forward stack), judged or not', async () => {
-  const s = await open(queue(6), join(dir, `out${fileNo++}.jsonl`));
+  const s = await open(queue(6), scratch.file('out'));
   try {
     const one = s.current!;
     await s.judge('left');
@@ -94,7 +86,7 @@ void test('upcoming() after previous(): the item that was shown after it (the fo
 });
 
 void test('upcoming() with order-swap audits: due audits and the audits left at the end of the queue', async () => {
-  const output = join(dir, `out${fileNo++}.jsonl`);
+  const output = scratch.file('out');
   const s = await open(queue(9), output, { audit: { rate: 1, gap: 2 } });
   try {
     let audits = 0;
@@ -113,7 +105,7 @@ void test('upcoming() with order-swap audits: due audits and the audits left at 
 
 void test('upcoming() skips items judged earlier (another session, the same annotator)', async () => {
   const q = queue(6);
-  const output = join(dir, `out${fileNo++}.jsonl`);
+  const output = scratch.file('out');
   const other = await open(q, output, { seed: 1 });
   await other.judge('left'); // item 1
   await other.next(); // item 2 passed over
@@ -158,7 +150,7 @@ async function judgeThroughAhead(s: AnnotationSession, count: number, verdict: (
 }
 
 void test('upcoming(count): the next items, each as if the one before it were judged; fewer at the end of the queue', async () => {
-  const s = await open(queue(8), join(dir, `out${fileNo++}.jsonl`));
+  const s = await open(queue(8), scratch.file('out'));
   try {
     assert.equal((await s.upcoming(4)).items.length, 4);
     assert.equal(new Set((await s.upcoming(4)).items.map(key)).size, 4, 'no item twice');
@@ -170,7 +162,7 @@ void test('upcoming(count): the next items, each as if the one before it were ju
 });
 
 void test('upcoming(count) after previous() (the forward stack, then new items) and with audits falling due on the way', async () => {
-  const s = await open(queue(12), join(dir, `out${fileNo++}.jsonl`), { audit: { rate: 0.5, gap: 4 } });
+  const s = await open(queue(12), scratch.file('out'), { audit: { rate: 0.5, gap: 4 } });
   try {
     for (let i = 0; i < 3; i++) await s.judge('left');
     await s.previous();

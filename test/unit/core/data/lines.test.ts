@@ -1,7 +1,6 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
@@ -15,18 +14,12 @@ import {
 } from '../../../../src/core/data/lines';
 import { DataError } from '../../../../src/core/data/problems';
 import { mulberry32 } from '../../../../src/core/random';
+import { scratchDir } from '../../../helpers/scratch';
 
-let dir: string;
-let fileNo = 0;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rs-lines-'));
-});
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchDir('rs-lines-');
 
-function write(content: Buffer | string, name = `f${fileNo++}.jsonl`): string {
-  const file = join(dir, name);
+function write(content: Buffer | string, name?: string): string {
+  const file = name === undefined ? scratch.file('f') : join(scratch.dir, name);
   writeFileSync(file, content);
   return file;
 }
@@ -466,7 +459,7 @@ void describe('JSON array files', () => {
   async function arrayError(
     content: string | Buffer,
   ): Promise<{ line: number; column: number; message: string; code: string }> {
-    const file = write(content, `bad${fileNo}.json`);
+    const file = write(content, 'bad.json');
     try {
       await elements(file);
     } catch (err) {

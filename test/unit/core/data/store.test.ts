@@ -1,32 +1,16 @@
-import { test, describe, before, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  appendFileSync,
-  mkdtempSync,
-  renameSync,
-  rmSync,
-  statSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { JsonlStore } from '../../../../src/core/data/store';
 import { DataError } from '../../../../src/core/data/problems';
 import { mulberry32 } from '../../../../src/core/random';
+import { scratchDir } from '../../../helpers/scratch';
 
-let dir: string;
-let fileNo = 0;
-before(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rs-store-'));
-});
-after(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchDir('rs-store-');
 
 function write(content: Buffer | string): string {
-  const file = join(dir, `f${fileNo++}.jsonl`);
+  const file = scratch.file('f');
   writeFileSync(file, content);
   return file;
 }
