@@ -70,7 +70,7 @@ export function buildBuiltinFeatureGraph(config: BuiltinBackboneConfig, params: 
   const { last } = g.scope('backbone', () =>
     buildBuiltinBackboneLast(g, config, param, { inputIds, attentionMask, layerNorm: opts.layerNorm ?? 'op', gelu: opts.gelu }),
   );
-  return finishFeatureGraph(g, g.scope('head', () => (last.dtype === 'float32' ? last : g.cast(last, 'float32'))));
+  return finishFeatureGraph(g, last);
 }
 
 /**
@@ -80,15 +80,15 @@ export function buildBuiltinFeatureGraph(config: BuiltinBackboneConfig, params: 
  * attention_mask (trainable parameters, weight inputs without values): feature extraction feeds only those two.
  */
 export function buildFeatureGraphFrom(g: GraphBuilder, hidden: Value, attentionMask: Value): OnnxModel {
-  const features = g.scope('head', () => {
-    const f = lastTokenFeatures(g, hidden, attentionMask);
-    return f.dtype === 'float32' ? f : g.cast(f, 'float32');
-  });
-  return finishFeatureGraph(g, features);
+  return finishFeatureGraph(g, g.scope('head', () => lastTokenFeatures(g, hidden, attentionMask)));
 }
 
-/** Marks `features` (float32 [rows, D]) and builds; refuses a graph that would take more than the token inputs. */
-function finishFeatureGraph(g: GraphBuilder, features: Value): OnnxModel {
+/**
+ * Marks `last` ([rows, D], cast to float32 when another float type) as `features` and builds; refuses a
+ * graph that would take more than the token inputs.
+ */
+function finishFeatureGraph(g: GraphBuilder, last: Value): OnnxModel {
+  const features = last.dtype === 'float32' ? last : g.scope('head', () => g.cast(last, 'float32'));
   g.output(features, FEATURES);
   const model = g.build();
   const inits = new Set(model.graph.initializer.map((t) => t.name));
